@@ -1,0 +1,69 @@
+// Validates data against the registry's JSON schemas and turns ajv's errors into one readable
+// message: the file, the JSON path (as a JSON pointer) and what was expected.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { readSchema, type SchemaName } from '@qemount/registry';
+import { QemountError } from '../QemountError.js';
+
+const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
+const compiled = new Map<SchemaName, ValidateFunction>();
+
+function validator(name: SchemaName): ValidateFunction {
+  let fn = compiled.get(name);
+  if (!fn) {
+    fn = ajv.compile(readSchema(name));
+    compiled.set(name, fn);
+  }
+  return fn;
+}
+
+/** One line per problem: `/guest/filesystems/ext4/access: must be one of "rw", "ro" (got "yes")`. */
+export function describeSchemaErrors(errors: ErrorObject[], data: unknown): string[] {
+  // "if/then" wrappers only repeat what their inner errors say.
+  const useful = errors.filter((e) => e.keyword !== 'if');
+  const lines = useful.map((e) => {
+    let path = e.instancePath || '/';
+    let expected: string;
+    switch (e.keyword) {
+      case 'enum':
+        expected = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+        break;
+      case 'additionalProperties': {
+        const extra = (e.params as { additionalProperty: string }).additionalProperty;
+        path = `${e.instancePath}/${extra}`;
+        expected = 'is not allowed here (unknown property)';
+        break;
+      }
+      case 'required': {
+        const missing = (e.params as { missingProperty: string }).missingProperty;
+        path = `${e.instancePath}/${missing}`;
+        expected = 'is required';
+        break;
+      }
+      default:
+        expected = e.message ?? e.keyword;
+    }
+    const actual = e.keyword === 'required' || e.keyword === 'additionalProperties' ? undefined : valueAt(data, e.instancePath);
+    return actual === undefined ? `${path}: ${expected}` : `${path}: ${expected} (got ${JSON.stringify(actual)})`;
+  });
+  return [...new Set(lines)];
+}
+
+function valueAt(data: unknown, pointer: string): unknown {
+  let node = data;
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+/** Validates `data` (read from `file`) in place (schema defaults are filled in) or throws. */
+export function validateAgainstSchema<T>(name: SchemaName, data: unknown, file: string, code: string, hint?: string): T {
+  const fn = validator(name);
+  if (!fn(data)) {
+    const problems = describeSchemaErrors(fn.errors ?? [], data);
+    throw new QemountError(code, `${file} is not a valid ${name.replace('-', ' ')}:\n  ${problems.join('\n  ')}`, { hint });
+  }
+  return data as T;
+}
