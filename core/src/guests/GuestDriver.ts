@@ -18,10 +18,22 @@ export interface GuestBuildOptions {
   signal?: AbortSignal;
 }
 
+/** How qemu boots a guest for one filesystem. */
+export interface GuestBootSpec {
+  kernel: string;
+  initrd?: string;
+  /** Kernel command-line words (the core adds per-boot ones). */
+  append: string[];
+  /** The kernel is an ELF with a PVH entry (boots on microvm without decompression). */
+  pvh?: boolean;
+}
+
 export interface GuestDriver {
   /** The guest id (as in its manifest). */
   id: string;
   assets(): Promise<GuestAssetStatus>;
   /** Builds or fetches the assets; resolves to their status. Throws a QemountError if it cannot. */
   build(options?: GuestBuildOptions): Promise<GuestAssetStatus>;
+  /** Kernel and initrd to boot for mounting `fs` (a catalogue id); builds assets if needed. */
+  bootSpec?(fs: string): Promise<GuestBootSpec>;
 }

@@ -1,0 +1,67 @@
+// The kernel modules a guest needs: their dependency closure (from each module's own modinfo
+// "depends" and "softdep pre:") in an order insmod can load them.
+import { readFile, readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { readModinfo } from './elf.js';
+
+export interface KernelModule {
+  name: string;
+  /** Path relative to lib/modules/<version>. */
+  path: string;
+  depends: string[];
+  softPre: string[];
+}
+
+const normalize = (name: string) => name.replace(/-/g, '_');
+
+async function walk(dir: string, out: string[] = []): Promise<string[]> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await walk(path, out);
+    else if (entry.name.endsWith('.ko')) out.push(path);
+  }
+  return out;
+}
+
+export class ModuleIndex {
+  private constructor(readonly root: string, private readonly modules: Map<string, KernelModule>) {}
+
+  /** Indexes every .ko under lib/modules/<version>. */
+  static async load(root: string): Promise<ModuleIndex> {
+    const modules = new Map<string, KernelModule>();
+    for (const file of await walk(root)) {
+      const info = readModinfo(await readFile(file));
+      const name = normalize(file.slice(file.lastIndexOf('/') + 1, -3));
+      const depends = (info.get('depends')?.[0] ?? '').split(',').filter(Boolean).map(normalize);
+      // "softdep=pre: crc32c post: x" — only what must load first matters here.
+      const softPre = (info.get('softdep') ?? []).flatMap((s) => /pre:\s*([^:]*?)(?:\s+post:|$)/.exec(s)?.[1].split(/\s+/).filter(Boolean) ?? []).map(normalize);
+      modules.set(name, { name, path: relative(root, file), depends, softPre });
+    }
+    return new ModuleIndex(root, modules);
+  }
+
+  has(name: string): boolean {
+    return this.modules.has(normalize(name));
+  }
+
+  /** The modules to insmod, dependencies first. Soft dependencies that do not exist are skipped. */
+  closure(names: string[]): KernelModule[] {
+    const ordered: KernelModule[] = [];
+    const done = new Set<string>();
+    const visit = (raw: string, required: boolean, chain: string[]) => {
+      const name = normalize(raw);
+      if (done.has(name)) return;
+      const module = this.modules.get(name);
+      if (!module) {
+        if (required) throw new Error(`kernel module ${name} does not exist in this kernel${chain.length ? ` (needed by ${chain.join(' ← ')})` : ''}`);
+        return;
+      }
+      done.add(name);
+      for (const dep of module.softPre) visit(dep, false, [name, ...chain]);
+      for (const dep of module.depends) visit(dep, true, [name, ...chain]);
+      ordered.push(module);
+    };
+    for (const name of names) visit(name, true, []);
+    return ordered;
+  }
+}
