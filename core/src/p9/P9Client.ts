@@ -3,7 +3,7 @@
 // every pending and later request with EIO at once, so no caller can hang on a dead guest.
 import type { Duplex } from 'node:stream';
 import {
-  HEADER_SIZE, IO_HEADER_SIZE, MESSAGES, NOFID, NOTAG, RERROR, RLERROR, decode, encode, replyName,
+  HEADER_SIZE, IO_HEADER_SIZE, MESSAGES, NOFID, NOTAG, QT, RERROR, RLERROR, decode, encode, replyName,
   type MessageName, type RReply, type TArgs,
 } from './messages.js';
 import { WireReader, NOUID, type Qid } from './wire.js';
@@ -409,7 +409,10 @@ export class P9Client {
         // A partial walk leaves newfid unchanged: unborn if this was the first hop.
         if (created) this.releaseFid(newfid);
         else this.clunk(newfid).catch(() => {});
-        throw new P9Error(errnoNumber('ENOENT')!, { op: 'walk', path: options.path });
+        // Stopped at a file: the next name was looked up inside a non-directory.
+        const last = reply.wqids[reply.wqids.length - 1];
+        const notDir = last && !(last.type & QT.DIR);
+        throw new P9Error(errnoNumber(notDir ? 'ENOTDIR' : 'ENOENT')!, { op: 'walk', path: options.path });
       }
       if (reply.wqids.length) qid = reply.wqids[reply.wqids.length - 1];
       from = newfid;

@@ -1,6 +1,9 @@
 // The operations whose messages differ between 9P2000.L and 9P2000.u. P9Fs speaks only this
 // interface; dialectL.ts and dialectU.ts map it onto their own messages.
-import type { RequestOptions } from './P9Client.js';
+import type { P9Client, RequestOptions } from './P9Client.js';
+import { QT } from './messages.js';
+import { P9Error } from './P9Error.js';
+import { errnoNumber } from './errno.js';
 import type { Qid } from './wire.js';
 import type { P9FileKind, P9Stat, P9StatFs, P9Time } from './stat.js';
 
@@ -46,4 +49,20 @@ export interface Dialect {
   rename(olddirfid: number, oldname: string, newdirfid: number, newname: string, o: RequestOptions): Promise<void>;
   statfs(fid: number, o: RequestOptions): Promise<P9StatFs>;
   fsync(fid: number, datasync: boolean, o: RequestOptions): Promise<void>;
+}
+
+/** unlink/rmdir by Tremove of the walked file (9P2000.u, and .L servers without unlinkat). */
+export async function removeByWalk(client: P9Client, dirfid: number, name: string, directory: boolean, o: RequestOptions): Promise<void> {
+  const { fid, qid } = await client.walk(dirfid, [name], o);
+  // Tremove removes either kind: the type check gives unlink(2)/rmdir(2) their errors.
+  const isDir = !!qid && (qid.type & QT.DIR) !== 0;
+  if (isDir !== directory) {
+    client.clunk(fid).catch(() => {});
+    throw new P9Error(errnoNumber(directory ? 'ENOTDIR' : 'EISDIR')!, { op: directory ? 'rmdir' : 'unlink', path: o.path });
+  }
+  try {
+    await client.request('remove', { fid }, o);
+  } finally {
+    client.releaseFid(fid); // Tremove clunks the fid even when it fails
+  }
 }

@@ -1,8 +1,9 @@
 // 9P2000.L: Linux's own operations, one message each.
 import type { P9Client, RequestOptions } from './P9Client.js';
 import { AT_REMOVEDIR, GETATTR, SETATTR } from './messages.js';
+import type { P9Error } from './P9Error.js';
 import { WireReader } from './wire.js';
-import type { Dialect, P9Dirent, P9SetAttrs } from './dialect.js';
+import { removeByWalk, type Dialect, type P9Dirent, type P9SetAttrs } from './dialect.js';
 import { kindOfDirentType, major, minor, statFromGetattr, timeToSecNsec, type P9Time } from './stat.js';
 
 /** gid to create with: diod (and Linux) take the attaching user's group when given ~0... not all servers do, so send 0-based defaults. */
@@ -15,6 +16,8 @@ export function dialectL(client: P9Client, gid = NO_GID): Dialect {
     const [sec, nsec] = timeToSecNsec(t);
     return [bit | setBit, sec, nsec];
   };
+  // diod 1.0.24 answers renameat/unlinkat with EOPNOTSUPP (so does Linux's fallback): remember it.
+  let hasAt = true;
   return {
     async getattr(fid, o) {
       return statFromGetattr(await client.request('getattr', { fid, request_mask: GETATTR.ALL }, o));
@@ -52,8 +55,33 @@ export function dialectL(client: P9Client, gid = NO_GID): Dialect {
         yield page;
       }
     },
-    unlink: async (dirfid, name, directory, o) => void (await client.request('unlinkat', { dirfid, name, flags: directory ? AT_REMOVEDIR : 0 }, o)),
-    rename: async (olddirfid, oldname, newdirfid, newname, o) => void (await client.request('renameat', { olddirfid, oldname, newdirfid, newname }, o)),
+    async unlink(dirfid, name, directory, o) {
+      if (hasAt) {
+        try {
+          return void (await client.request('unlinkat', { dirfid, name, flags: directory ? AT_REMOVEDIR : 0 }, o));
+        } catch (error) {
+          if ((error as P9Error).code !== 'EOPNOTSUPP') throw error;
+          hasAt = false;
+        }
+      }
+      return removeByWalk(client, dirfid, name, directory, o);
+    },
+    async rename(olddirfid, oldname, newdirfid, newname, o) {
+      if (hasAt) {
+        try {
+          return void (await client.request('renameat', { olddirfid, oldname, newdirfid, newname }, o));
+        } catch (error) {
+          if ((error as P9Error).code !== 'EOPNOTSUPP') throw error;
+          hasAt = false;
+        }
+      }
+      const { fid } = await client.walk(olddirfid, [oldname], o);
+      try {
+        await client.request('rename', { fid, dfid: newdirfid, name: newname }, o);
+      } finally {
+        client.clunk(fid).catch(() => {});
+      }
+    },
     async statfs(fid, o) {
       const { type, bsize, blocks, bfree, bavail, files, ffree, fsid, namelen } = await client.request('statfs', { fid }, o);
       return { type, bsize, blocks, bfree, bavail, files, ffree, fsid, namelen };

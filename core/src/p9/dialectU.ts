@@ -1,9 +1,9 @@
 // 9P2000.u: Plan 9's operations plus Unix extensions. Creation goes through Tcreate with DM* bits
 // and an extension string, metadata changes through Twstat, removal through Tremove.
 import type { P9Client, RequestOptions } from './P9Client.js';
-import { DM, U_O, L_O } from './messages.js';
+import { DM, L_O, U_O } from './messages.js';
 import { NOUID, WireReader, type StatU } from './wire.js';
-import type { Dialect, P9Dirent } from './dialect.js';
+import { removeByWalk, type Dialect, type P9Dirent } from './dialect.js';
 import { P9Error } from './P9Error.js';
 import { errnoNumber } from './errno.js';
 import { kindOfMode, major, minor, statFromU, timeToSecNsec, uPermFromMode, type P9Time } from './stat.js';
@@ -88,19 +88,7 @@ export function dialectU(client: P9Client): Dialect {
         yield page;
       }
     },
-    async unlink(dirfid, name, directory, o) {
-      const { fid, qid } = await client.walk(dirfid, [name], o);
-      const isDir = !!qid && (qid.type & 0x80) !== 0;
-      if (isDir !== directory) {
-        client.clunk(fid).catch(() => {});
-        throw errno(directory ? 'ENOTDIR' : 'EISDIR', directory ? 'rmdir' : 'unlink', o.path);
-      }
-      try {
-        await client.request('remove', { fid }, o);
-      } finally {
-        client.releaseFid(fid); // Tremove clunks the fid even when it fails
-      }
-    },
+    unlink: (dirfid, name, directory, o) => removeByWalk(client, dirfid, name, directory, o),
     async rename(olddirfid, oldname, newdirfid, newname, o) {
       // Twstat renames within a directory only.
       if (olddirfid !== newdirfid) {

@@ -34,10 +34,12 @@ export const MESSAGES = {
   read: { type: 116, dialect: 'both', T: [fid, ['offset', 'u64'], ['count', 'u32']], R: [['data', 'data']] },
   write: { type: 118, dialect: 'both', T: [fid, ['offset', 'u64'], ['data', 'data']], R: [['count', 'u32']] },
   clunk: { type: 120, dialect: 'both', T: [fid], R: [] },
+  // Plan 9's; Linux also uses it on .L servers without unlinkat (diod 1.0.24).
+  remove: { type: 122, dialect: 'both', T: [fid], R: [] },
   // 9P2000.u
   open: { type: 112, dialect: 'u', T: [fid, ['mode', 'u8']], R: [qid, iounit] },
   create: { type: 114, dialect: 'u', T: [fid, ['name', 's'], ['perm', 'u32'], ['mode', 'u8'], ['extension', 's']], R: [qid, iounit] },
-  remove: { type: 122, dialect: 'u', T: [fid], R: [] },
+
   stat: { type: 124, dialect: 'u', T: [fid], R: [['stat', 'stat']] },
   wstat: { type: 126, dialect: 'u', T: [fid, ['stat', 'stat']], R: [] },
   // 9P2000.L
