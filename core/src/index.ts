@@ -14,3 +14,19 @@ export type { GuestChoice, GuestCandidate, GuestChoiceRequest } from './guests/c
 export type { ResolvedConfig } from './config/loadConfig.js';
 export type * from './detect/types.js';
 export { probeKvm, chooseAccelerator } from './qemu/accelerator.js';
+// 9P client (issue 4): the connection, the path API the frontends use, errors, and the connect loop transports share.
+export { P9Client } from './p9/P9Client.js';
+export type { P9Version, P9ConnectOptions, RequestOptions as P9RequestOptions } from './p9/P9Client.js';
+export { P9Fs, pathNames } from './p9/P9Fs.js';
+export type { P9OpenFlags, P9ReaddirOptions, P9WriteFileOptions } from './p9/P9Fs.js';
+export { P9File } from './p9/P9File.js';
+export type { P9LockRange, P9LockStatus } from './p9/P9File.js';
+export { P9ReadStream } from './p9/P9ReadStream.js';
+export type { P9ReadStreamOptions } from './p9/P9ReadStream.js';
+export type { P9Dirent, P9SetAttrs } from './p9/dialect.js';
+export type { P9Stat, P9StatFs, P9FileKind, P9Time } from './p9/stat.js';
+export type { Qid } from './p9/wire.js';
+export { P9Error, isP9Error, toErrno } from './p9/P9Error.js';
+export { errnoName, errnoNumber } from './p9/errno.js';
+export { connectWithRetry } from './p9/connectRetry.js';
+export type { ConnectRetryOptions } from './p9/connectRetry.js';

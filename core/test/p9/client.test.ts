@@ -6,7 +6,7 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { P9Client } from '../../src/p9/P9Client.js';
 import { L_O } from '../../src/p9/messages.js';
-import { diodOnSocketPair, rejection, tempDir, within, type Diod } from './diod.js';
+import { diodOnSocketPair, pause, rejection, tempDir, within, type Diod } from './diod.js';
 
 const tmp = tempDir();
 const root = tmp.dir;
@@ -124,7 +124,7 @@ test('a cancelled read rejects at once with EINTR, is flushed, and the session g
   const { fid } = await client.walk(client.root, ['big']);
   await client.request('lopen', { fid, flags: L_O.RDONLY });
   // A stopped server cannot answer: the read is surely pending when it is cancelled.
-  diod.process.kill('SIGSTOP');
+  await pause(diod);
   try {
     const controller = new AbortController();
     const reading = client.read(fid, 0, 100, { signal: controller.signal });
@@ -176,7 +176,7 @@ test('the server dying mid-read fails the pending reads with EIO within 2 s, and
 
 test('close() fails pending requests with EIO', async () => {
   const { client, diod } = await connect();
-  diod.process.kill('SIGSTOP');
+  await pause(diod);
   const blocked = client.request('getattr', { fid: client.root, request_mask: 0x7ff });
   await new Promise((r) => setTimeout(r, 20));
   client.close();

@@ -2,7 +2,7 @@
 // pair (Node's extra stdio pipes are AF_UNIX socket pairs), or listening on loopback TCP or on a
 // unix socket path. Flags per shared/guest-notes.md: no auth, no user db, no config file.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +78,31 @@ export function diodListening(o: DiodOptions, address: string): Diod {
   return track(spawn(DIOD, [...baseArgs(o, temp), '-l', address], { stdio: ['ignore', 'ignore', 'pipe'] }), temp);
 }
 
+/**
+ * Like QEMU's chardev socket: we listen on a unix socket path, and each accepted connection is
+ * served by a diod of its own on that descriptor (the way the guest's diod serves its port).
+ */
+export async function diodBehindUnixSocket(o: DiodOptions, path: string): Promise<{ diods: Diod[]; close(): Promise<void> }> {
+  const diods: Diod[] = [];
+  const server = createServer((socket) => {
+    // diod reads its descriptor blocking; Node's copy is non-blocking and the flag is shared.
+    (socket as unknown as { _handle: { setBlocking(on: boolean): number } })._handle.setBlocking(true);
+    const temp: string[] = [];
+    const child = spawn(DIOD, [...baseArgs(o, temp), '-r', '3', '-w', '3'], { stdio: ['ignore', 'ignore', 'pipe', socket] });
+    diods.push(track(child, temp));
+    // diod holds its own copy now; ours must go, or its death would not reach the client.
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return {
+    diods,
+    async close() {
+      server.close();
+      await Promise.all(diods.map((d) => d.stop()));
+    },
+  };
+}
+
 /** A temp directory removed by the returned function. */
 export function tempDir(prefix = 'qemount-p9-'): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -101,4 +126,16 @@ export async function rejection(promise: Promise<unknown>): Promise<Error & { co
     return error as Error & { code?: string; errno?: number };
   }
   throw new Error('expected a rejection, got a result');
+}
+
+/** SIGSTOPs a server and waits until the kernel shows it stopped (kill(2) only queues the signal). */
+export async function pause(diod: Diod): Promise<void> {
+  diod.process.kill('SIGSTOP');
+  const statFile = `/proc/${diod.process.pid}/stat`;
+  for (let i = 0; i < 200; i++) {
+    const state = readFileSync(statFile, 'utf8').replace(/^.*\) /s, '')[0];
+    if (state === 'T' || state === 't') return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('the server did not stop');
 }
