@@ -200,13 +200,13 @@ const recipes: Recipe[] = [
     build: (ctx) => { ctx.run('genisoimage', ['-quiet', '-udf', '-R', '-J', '-V', 'QEMOUNT_UDF', '-o', ctx.out, ctx.source()]); },
   },
   {
-    name: 'iso-hfs', kind: 'fs', description: 'ISO 9660 + HFS hybrid (genisoimage -hfs): HFS in an Apple partition map', content: 'full', fill: 'offline',
-    expect: { fs: ['iso9660'], table: 'apm', label: 'QEMOUNT_HFS' }, packages: ['genisoimage'],
+    name: 'iso-hfs', kind: 'fs', description: 'ISO 9660 + HFS hybrid (genisoimage -hfs): HFS on the whole disk beside ISO 9660', content: 'full', fill: 'offline',
+    expect: { fs: ['iso9660', 'hfs'], label: 'QEMOUNT_HFS' }, packages: ['genisoimage'],
     build: (ctx) => { ctx.run('genisoimage', ['-quiet', '-hfs', '-R', '-J', '-V', 'QEMOUNT_HFS', '-o', ctx.out, ctx.source()]); },
   },
   {
     name: 'iso-hfsplus', kind: 'fs', description: 'ISO 9660 + HFS+ hybrid (xorriso -hfsplus): HFS+ in an Apple partition map', content: 'full', fill: 'offline',
-    expect: { fs: ['iso9660'], table: 'apm', label: 'QEMOUNT_HFSP' }, packages: ['xorriso'],
+    expect: { fs: ['iso9660'], table: 'apm', partitions: { 3: ['hfsplus'] }, label: 'QEMOUNT_HFSP' }, packages: ['xorriso'],
     build: (ctx) => { ctx.run('xorriso', ['-as', 'mkisofs', '-quiet', '-R', '-J', '-hfsplus', '-V', 'QEMOUNT_HFSP', '-o', ctx.out, ctx.source()]); },
   },
   {
@@ -455,7 +455,7 @@ const recipes: Recipe[] = [
     expect: { table: 'gpt', partitions: { 1: ['fat16'], 2: ['ext4'], 3: [] } }, packages: ['gdisk'],
     build: async (ctx) => {
       copyFileSync(await ctx.image('gpt'), ctx.out);
-      ctx.run('sgdisk', ['-q', '-h', '1:2', ctx.out]);
+      ctx.run('sgdisk', ['-h', '1:2', ctx.out]);
     },
   },
   {
@@ -485,7 +485,7 @@ const recipes: Recipe[] = [
   {
     name: 'mbr-bsd', kind: 'pt', description: 'MBR with a BSD slice (type a5) holding a nested disklabel (fdisk b) with UFS1 in partition a', content: 'full', fill: 'offline',
     deps: ['ufs1-le'],
-    expect: { table: 'mbr', partitions: { 1: [] } }, packages: ['fdisk', 'makefs'],
+    expect: { table: 'mbr', partitions: { 1: ['ufs1'] } }, packages: ['fdisk', 'makefs'],
     build: async (ctx) => {
       sparse(ctx.out, 32 * MiB);
       ctx.run('sfdisk', ['-q', ctx.out], { input: 'label: dos\nlabel-id: 0x0b5d0001\nstart=2048, size=40960, type=a5\n' });
