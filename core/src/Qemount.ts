@@ -2,7 +2,7 @@
 // config. Plugins only tap hooks; everything the CLI does goes through this class.
 import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, HookMap, SyncWaterfallHook } from 'tapable';
 import { pathToFileURL } from 'node:url';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { GuestDeclaration } from '@qemount/registry';
 import { Catalogue } from './catalogue/Catalogue.js';
@@ -140,6 +140,9 @@ export class Qemount {
     }
     const core = new Qemount(config, catalogue, plugins);
     core.checkIdsAreUnique();
+    // Built-in detection, tapped before any plugin; its code loads on first use.
+    const magic = catalogue.list('fs').filter((f) => f.magic?.length).map((f) => ({ id: f.id, magic: f.magic! }));
+    core.hooks.detect.tapPromise('qemount:detect', async ({ image }) => (await import('./detect/detect.js')).detectImage(image, { magic }));
     return core;
   }
 
@@ -220,6 +223,14 @@ export class Qemount {
       });
     }
     return driver;
+  }
+
+  /** What is inside an image: container, partition tables, partitions, filesystems (the `detect` hook). */
+  async detect(image: string): Promise<DetectedDisk> {
+    const path = resolve(image);
+    const disk = await this.hooks.detect.promise({ image: path });
+    if (!disk) throw new QemountError('E_DETECT_UNKNOWN', `nothing could detect what is inside ${path}`, { hook: 'detect', exitCode: 8 });
+    return disk;
   }
 
   /** Ranks the guests that can mount a filesystem; the first is the choice. */

@@ -590,7 +590,8 @@ const GENERATOR_VERSION = 1;
 function recipeHash(recipe: Recipe, seen = new Set<string>()): string {
   if (seen.has(recipe.name)) throw new Error(`recipe cycle at ${recipe.name}`);
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ GENERATOR_VERSION, SOURCE_VERSION, ...recipe, build: recipe.build.toString() }));
+  // Only what changes the bytes: the build code, the content limits and the inputs.
+  hash.update(JSON.stringify({ GENERATOR_VERSION, SOURCE_VERSION, name: recipe.name, limits: recipe.limits ?? null, deps: recipe.deps ?? [], build: recipe.build.toString() }));
   for (const dep of recipe.deps ?? []) hash.update(recipeHash(corpus.get(dep)!, new Set([...seen, recipe.name])));
   return hash.digest('hex').slice(0, 12);
 }

@@ -6,8 +6,9 @@ import { reportError } from './reportError.js';
 import { registerFormats } from './commands/formats.js';
 import { registerGuests } from './commands/guests.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerDetect } from './commands/detect.js';
 
-const commands: RegisterCommand[] = [registerFormats, registerGuests, registerDoctor];
+const commands: RegisterCommand[] = [registerFormats, registerDetect, registerGuests, registerDoctor];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -311,14 +311,16 @@ export async function probeBsd(r: Reader, ctx: TableContext, slice?: { start: nu
       return { i, size: e.readUInt32LE(0), offset: e.readUInt32LE(4), fstype: e[12] };
     });
     const sliceStartSectors = slice ? slice.start / secsize : 0;
-    const relative = !slice || (entries[2] && entries[2].size > 0 && entries[2].offset === 0) || entries.some((e) => e.size > 0 && e.offset < sliceStartSectors);
+    // As Linux: offsets are relative to the slice only when 'c' (the slice itself) starts at 0.
+    const relative = !slice || (entries[2] !== undefined && entries[2].size > 0 && entries[2].offset === 0);
     const table: DetectedTable = { type: 'bsd', offset: ctx.base + at, partitions: [] };
     for (const e of entries) {
       if (!e.size) continue;
       const start = (relative ? e.offset : e.offset - sliceStartSectors) * secsize;
       const size = e.size * secsize;
-      // The whole-parent partition (traditionally 'c') duplicates what holds the label.
-      if (start === 0 && size >= r.size && entries.filter((x) => x.size).length > 1) continue;
+      // The whole-parent partition ('c') duplicates what holds the label; NetBSD's 'd' (the whole
+      // disk) starts before a nested label's slice.
+      if (start < 0 || (start === 0 && size >= r.size && entries.filter((x) => x.size).length > 1)) continue;
       table.partitions.push(part(e.i + 1, start, size, { typeCode: String(e.fstype), typeName: bsdFsTypes[e.fstype] ?? 'unknown', name: String.fromCharCode(97 + e.i) }));
     }
     return table;
