@@ -59,6 +59,15 @@ test('attach to an unexported name is refused', async () => {
   assert.is(error.name, 'P9Error');
 });
 
+test('Tauth reaches diod, which has no authentication to run with -n', async () => {
+  const { client } = await connect();
+  const error = await rejection(client.request('auth', { afid: 77, uname: '', aname: root, n_uname: 0 }));
+  assert.is(error.name, 'P9Error');
+  assert.ok(client.alive, 'an error reply leaves the session usable');
+  assert.is((await client.walk(client.root, ['hello.txt'])).qid!.type, 0);
+  client.close();
+});
+
 test('walk of more than 16 names takes several Twalks and lands on the right file', async () => {
   const { client } = await connect();
   const names = [...Array.from({ length: 20 }, (_, i) => `d${i}`), 'bottom'];

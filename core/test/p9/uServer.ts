@@ -127,7 +127,7 @@ export function serveU(stream: Duplex, root: string, options: UServerOptions = {
           const from = getFid(r.u32());
           const newfid = r.u32();
           const names = r.strs();
-          const qids = [];
+          const qids: ReturnType<typeof qidOf>[] = [];
           let path = from.path;
           for (const name of names) {
             const next = name === '..' ? (path === root ? root : dirname(path)) : join(path, name);
