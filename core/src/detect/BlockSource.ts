@@ -134,5 +134,5 @@ export class Reader {
 
 /** An error that means "the container cannot be read correctly"; the CLI maps it to its exit code. */
 export function containerError(message: string, hint?: string, cause?: unknown): QemountError {
-  return new QemountError('E_DETECT_CONTAINER', message, { hint, cause, exitCode: 7, hook: 'detect' });
+  return new QemountError('E_DETECT_CONTAINER', message, { hint: hint ?? 'the image is damaged, incomplete or uses a feature qemount cannot read; qemu-img check IMAGE says more', cause, exitCode: 7, hook: 'detect' });
 }

@@ -38,7 +38,7 @@ export function partitionMap(table: DetectedTable, diskSize: number, width = 64)
 
 function fsLine(fs: DetectedFilesystem): string {
   const bits = [paint('bold', fs.type)];
-  if (fs.version) bits.push(`v${fs.version}`.replace(/^vv/, 'v'));
+  if (fs.version && fs.version.toUpperCase() !== fs.type.toUpperCase()) bits.push(/^\d/.test(fs.version) ? `v${fs.version}` : fs.version);
   if (fs.label) bits.push(`label "${fs.label}"`);
   if (fs.uuid) bits.push(`uuid ${fs.uuid}`);
   if (fs.size !== undefined) bits.push(humanSize(fs.size));
@@ -61,11 +61,10 @@ function renderTree(disk: DetectedDisk, pick: (fs: string) => GuestPick): string
   const containerDetails = Object.entries(c.details ?? {}).map(([k, v]) => `${k} ${v}`).join(', ');
   lines.push(`${paint('bold', disk.image)}`);
   lines.push(`${c.format}${containerDetails ? ` (${containerDetails})` : ''}: ${humanSize(c.virtualSize)} virtual disk${c.format === 'raw' ? '' : `, ${humanSize(c.fileSize)} file`}${c.backingFile ? `, backing file ${c.backingFile}` : ''}`);
-  const fsBlock = (fs: DetectedFilesystem, prefix: string) => {
-    lines.push(`${prefix}${fsLine(fs)}`);
-    lines.push(`${prefix}  ${guestLine(pick(fs.type))}`);
-  };
-  for (const fs of disk.filesystems) fsBlock(fs, '├─ ');
+  for (const fs of disk.filesystems) {
+    lines.push(`${fsLine(fs)}   ${paint('dim', 'on the whole disk')}`);
+    lines.push(`  ${guestLine(pick(fs.type))}`);
+  }
   const tableBlock = (table: DetectedTable, indent: string, size: number, base: number) => {
     lines.push(`${indent}${paint('bold', table.type)} partition table${table.id ? ` (id ${table.id})` : ''}, ${table.partitions.length} partition${table.partitions.length === 1 ? '' : 's'}`);
     lines.push(`${indent}  ${partitionMap({ ...table, partitions: table.partitions.map((p) => ({ ...p, start: p.start - base })) }, size)}`);
