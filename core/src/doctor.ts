@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { access, constants, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import type { Qemount } from './Qemount.js';
-import { probeKvm } from './qemu/accelerator.js';
+import { findProbeKernel, probeKvm } from './qemu/accelerator.js';
 import { qemuSystemBinary } from './qemu/qemuBinary.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -40,8 +40,8 @@ async function checkQemu(): Promise<DoctorCheck[]> {
 async function checkAccelerator(core: Qemount): Promise<DoctorCheck> {
   const setting = core.config.accelerator;
   if (setting === 'tcg') return { name: 'accelerator', status: 'ok', detail: 'TCG (the site config asks for it)' };
-  const kvm = await probeKvm({ cacheDir: core.config.cacheDir });
-  const from = kvm.cached ? ' (probed earlier this boot)' : '';
+  const kvm = await probeKvm({ cacheDir: core.config.cacheDir, kernel: await findProbeKernel(core) });
+  const from = (kvm.cached ? ' (probed earlier this boot)' : '') + (kvm.probe === 'real-mode' ? ' [real-mode probe only: a kernel probe runs once a guest is built]' : '');
   if (kvm.usable) return { name: 'accelerator', status: 'ok', detail: `KVM: ${kvm.reason}${from}; ${kvm.host}` };
   if (setting === 'kvm') {
     return { name: 'accelerator', status: 'fail', detail: `the site config asks for KVM, but ${kvm.reason}${from}; ${kvm.host}`, fix: 'set "accelerator": "auto" or "tcg" in the site config' };
@@ -72,7 +72,8 @@ async function checkFuse(): Promise<DoctorCheck> {
 
 async function checkGuests(core: Qemount): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
-  for (const guest of core.guests()) {
+  const byPriority = [...core.guests()].sort((a, b) => (b.declaration.priority ?? 0) - (a.declaration.priority ?? 0));
+  for (const guest of byPriority) {
     const name = `guest ${guest.id}`;
     try {
       const status = await (await core.guestDriver(guest.id)).assets();

@@ -36,4 +36,6 @@ export interface GuestDriver {
   build(options?: GuestBuildOptions): Promise<GuestAssetStatus>;
   /** Kernel and initrd to boot for mounting `fs` (a catalogue id); builds assets if needed. */
   bootSpec?(fs: string): Promise<GuestBootSpec>;
+  /** A built Linux kernel (PVH ELF) the KVM probe may boot to see whether KVM runs real guests. */
+  probeKernel?(): Promise<string | undefined>;
 }

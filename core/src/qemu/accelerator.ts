@@ -1,15 +1,21 @@
 // Decides between KVM and TCG. /dev/kvm can exist and still be unable to run a guest (e.g. a
-// nested PVM host, where a stock kernel hangs), so KVM is used only after a bounded functional
-// probe boots a 512-byte guest that prints a marker. The answer is cached per host boot.
+// nested PVM host, where a real-mode boot sector runs but a Linux kernel hangs), so KVM is used
+// only after a bounded functional probe: boot a guest's own kernel (no initrd) until it panics
+// for want of a root filesystem, which proves it ran through its whole early boot. Without a
+// built guest kernel the probe can only run a 512-byte real-mode guest, and says so. The answer
+// is cached per host boot and probe kind.
 import { execa } from 'execa';
 import { access, constants, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { qemuSystemBinary } from './qemuBinary.js';
+import type { Qemount } from '../Qemount.js';
 
 export interface KvmVerdict {
   usable: boolean;
+  /** kernel: a guest's Linux kernel was booted; real-mode: only a boot sector (weaker). */
+  probe: 'kernel' | 'real-mode';
   /** One line: why. */
   reason: string;
   /** What the host looks like (CPU flags, modules), for the report. */
@@ -19,7 +25,9 @@ export interface KvmVerdict {
   probeMs?: number;
 }
 
-const marker = 'QEMOUNT-KVM-OK';
+const bootSectorMarker = 'QEMOUNT-KVM-OK';
+/** What a kernel prints once it has booted and finds no root filesystem. */
+const kernelMarker = 'Kernel panic';
 
 /** Real-mode boot sector: print the marker on COM1, then halt. */
 function probeBootSector(): Buffer {
@@ -40,7 +48,7 @@ function probeBootSector(): Buffer {
   const sector = Buffer.alloc(512);
   code.copy(sector);
   sector.writeUInt16LE(0x7c00 + code.length, 8);
-  sector.write(`${marker}\r\n\0`, code.length, 'latin1');
+  sector.write(`${bootSectorMarker}\r\n\0`, code.length, 'latin1');
   sector[510] = 0x55;
   sector[511] = 0xaa;
   return sector;
@@ -54,30 +62,53 @@ async function describeHost(): Promise<string> {
   return `CPU ${virt}; modules ${kvmModules.length ? kvmModules.join(', ') : 'none'}`;
 }
 
-export async function probeKvm(options: { cacheDir: string; timeoutMs?: number; useCache?: boolean }): Promise<KvmVerdict> {
+export interface KvmProbeOptions {
+  cacheDir: string;
+  /** A PVH Linux kernel to boot (from a built guest); without one only real mode is probed. */
+  kernel?: string;
+  timeoutMs?: number;
+  useCache?: boolean;
+}
+
+function probeCommand(kernel: string | undefined, image: string): { args: string[]; marker: string } {
+  if (kernel) {
+    return {
+      marker: kernelMarker,
+      args: ['-accel', 'kvm', '-machine', 'microvm', '-m', '128', '-nodefaults', '-no-user-config', '-display', 'none',
+        '-no-reboot', '-serial', 'stdio', '-kernel', kernel, '-append', 'console=ttyS0 panic=-1 8250.nr_uarts=1'],
+    };
+  }
+  return {
+    marker: bootSectorMarker,
+    args: ['-accel', 'kvm', '-machine', 'pc', '-m', '16', '-nodefaults', '-no-user-config', '-display', 'none',
+      '-serial', 'stdio', '-drive', `file=${image},format=raw,if=ide`],
+  };
+}
+
+export async function probeKvm(options: KvmProbeOptions): Promise<KvmVerdict> {
   const host = await describeHost();
-  if (!existsSync('/dev/kvm')) return { usable: false, reason: '/dev/kvm does not exist', host, cached: false };
+  const probe = options.kernel ? 'kernel' : 'real-mode';
+  const answer = (v: Omit<KvmVerdict, 'host' | 'cached' | 'probe'>, cached = false): KvmVerdict => ({ ...v, probe, host, cached });
+  if (!existsSync('/dev/kvm')) return answer({ usable: false, reason: '/dev/kvm does not exist' });
   try {
     await access('/dev/kvm', constants.R_OK | constants.W_OK);
   } catch {
-    return { usable: false, reason: '/dev/kvm is not readable and writable by this user', host, cached: false };
+    return answer({ usable: false, reason: '/dev/kvm is not readable and writable by this user' });
   }
   const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => 'unknown')).trim();
-  const cacheFile = join(options.cacheDir, 'kvm-probe.json');
+  const cacheFile = join(options.cacheDir, `kvm-probe-${probe}.json`);
   if (options.useCache !== false) {
-    const cached = await readFile(cacheFile, 'utf8').then(JSON.parse).catch(() => undefined) as (KvmVerdict & { bootId: string }) | undefined;
-    if (cached?.bootId === bootId) return { usable: cached.usable, reason: cached.reason, host, cached: true, probeMs: cached.probeMs };
+    const cached = (await readFile(cacheFile, 'utf8').then(JSON.parse).catch(() => undefined)) as (KvmVerdict & { bootId: string }) | undefined;
+    if (cached?.bootId === bootId) return answer({ usable: cached.usable, reason: cached.reason, probeMs: cached.probeMs }, true);
   }
-  const timeoutMs = options.timeoutMs ?? 4000;
+  const timeoutMs = options.timeoutMs ?? 5000;
   const image = join(tmpdir(), `qemount-kvm-probe-${process.pid}.img`);
-  await writeFile(image, probeBootSector());
+  if (!options.kernel) await writeFile(image, probeBootSector());
+  const { args, marker } = probeCommand(options.kernel, image);
   const started = Date.now();
-  const qemu = execa(qemuSystemBinary(), [
-    '-accel', 'kvm', '-machine', 'pc', '-m', '16', '-nodefaults', '-no-user-config', '-display', 'none',
-    '-serial', 'stdio', '-drive', `file=${image},format=raw,if=ide`,
-  ], { timeout: timeoutMs, reject: false, stdin: 'ignore', all: true, buffer: true, forceKillAfterDelay: 500 });
+  const qemu = execa(qemuSystemBinary(), args, { timeout: timeoutMs, reject: false, stdin: 'ignore', all: true, buffer: false, forceKillAfterDelay: 500 });
   let output = '';
-  // Stop as soon as the marker arrives: the guest halts but qemu would run until the timeout.
+  // Stop as soon as the marker arrives: the guest halts, but qemu would run until the timeout.
   qemu.all?.on('data', (chunk: Buffer) => {
     output += chunk.toString('latin1');
     if (output.includes(marker)) qemu.kill('SIGKILL');
@@ -85,24 +116,36 @@ export async function probeKvm(options: { cacheDir: string; timeoutMs?: number; 
   const run = await qemu;
   const probeMs = Date.now() - started;
   await rm(image, { force: true });
-  let verdict: Omit<KvmVerdict, 'host' | 'cached'>;
+  const what = options.kernel ? 'a KVM guest kernel' : 'a real-mode KVM guest';
+  let verdict: Omit<KvmVerdict, 'host' | 'cached' | 'probe'>;
   if (output.includes(marker)) {
-    verdict = { usable: true, reason: `a KVM guest booted and answered in ${probeMs} ms`, probeMs };
+    verdict = { usable: true, reason: `${what} booted in ${probeMs} ms`, probeMs };
   } else if (run.timedOut) {
-    verdict = { usable: false, reason: `a KVM guest did not answer within ${timeoutMs} ms (it hangs)`, probeMs };
+    verdict = { usable: false, reason: `${what} did not boot within ${timeoutMs} ms (it hangs)`, probeMs };
   } else {
-    const why = output.split('\n').map((l) => l.trim()).filter(Boolean).slice(-1)[0] ?? `qemu exited with ${run.exitCode}`;
-    verdict = { usable: false, reason: `a KVM guest failed: ${why}`, probeMs };
+    const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
+    verdict = { usable: false, reason: `${what} failed: ${lines.at(-1) ?? `qemu exited with ${run.exitCode}`}`, probeMs };
   }
   await mkdir(options.cacheDir, { recursive: true });
   await writeFile(cacheFile, JSON.stringify({ ...verdict, bootId }) + '\n');
-  return { ...verdict, host, cached: false };
+  return answer(verdict);
 }
 
 /** The accelerator to launch with, from the config setting, and why. */
-export async function chooseAccelerator(setting: 'auto' | 'kvm' | 'tcg', cacheDir: string): Promise<{ accel: 'kvm' | 'tcg'; reason: string }> {
+export async function chooseAccelerator(setting: 'auto' | 'kvm' | 'tcg', cacheDir: string, kernel?: string): Promise<{ accel: 'kvm' | 'tcg'; reason: string }> {
   if (setting === 'tcg') return { accel: 'tcg', reason: 'the site config asks for TCG' };
   if (setting === 'kvm') return { accel: 'kvm', reason: 'the site config asks for KVM' };
-  const kvm = await probeKvm({ cacheDir });
+  const kvm = await probeKvm({ cacheDir, kernel });
   return kvm.usable ? { accel: 'kvm', reason: kvm.reason } : { accel: 'tcg', reason: `KVM unusable: ${kvm.reason}; using TCG (software emulation)` };
+}
+
+/** A built guest kernel to probe KVM with: from the guests with the highest priority first. */
+export async function findProbeKernel(core: Qemount): Promise<string | undefined> {
+  const guests = [...core.guests()].sort((a, b) => (b.declaration.priority ?? 0) - (a.declaration.priority ?? 0));
+  for (const guest of guests) {
+    const driver = await core.guestDriver(guest.id).catch(() => undefined);
+    const kernel = await driver?.probeKernel?.().catch(() => undefined);
+    if (kernel) return kernel;
+  }
+  return undefined;
 }

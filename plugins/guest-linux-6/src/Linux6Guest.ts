@@ -54,6 +54,12 @@ export class Linux6Guest implements GuestDriver {
     return { kernel: join(current.dir, 'vmlinux'), initrd: await this.initrdFor(current.dir, fs), append: recipe.append, pvh: true };
   }
 
+  async probeKernel(): Promise<string | undefined> {
+    const current = await readCurrentBuild(this.assetRoot);
+    const kernel = current && join(current.dir, 'vmlinux');
+    return kernel && existsSync(kernel) ? kernel : undefined;
+  }
+
   /** base.cpio + fs/<id>.cpio, joined once per filesystem (qemu takes one initrd file). */
   private async initrdFor(dir: string, fs: string): Promise<string> {
     const joined = join(dir, 'initrd', `${fs}.cpio`);

@@ -24,11 +24,17 @@ async function walk(dir: string, out: string[] = []): Promise<string[]> {
 }
 
 export class ModuleIndex {
-  private constructor(readonly root: string, private readonly modules: Map<string, KernelModule>) {}
+  private constructor(
+    readonly root: string,
+    private readonly modules: Map<string, KernelModule>,
+    /** Plain aliases (e.g. "crc32c", "fs-ext4") → the modules that provide them. */
+    private readonly aliases: Map<string, string[]>,
+  ) {}
 
   /** Indexes every .ko under lib/modules/<version>. */
   static async load(root: string): Promise<ModuleIndex> {
     const modules = new Map<string, KernelModule>();
+    const aliases = new Map<string, string[]>();
     for (const file of await walk(root)) {
       const info = readModinfo(await readFile(file));
       const name = normalize(file.slice(file.lastIndexOf('/') + 1, -3));
@@ -36,12 +42,28 @@ export class ModuleIndex {
       // "softdep=pre: crc32c post: x" — only what must load first matters here.
       const softPre = (info.get('softdep') ?? []).flatMap((s) => /pre:\s*([^:]*?)(?:\s+post:|$)/.exec(s)?.[1].split(/\s+/).filter(Boolean) ?? []).map(normalize);
       modules.set(name, { name, path: relative(root, file), depends, softPre });
+      for (const alias of info.get('alias') ?? []) {
+        if (/[*?[:]/.test(alias)) continue; // device-match patterns, not names
+        for (const key of [alias, alias.replace(/^crypto-/, '')]) aliases.set(key, [...(aliases.get(key) ?? []), name]);
+      }
     }
-    return new ModuleIndex(root, modules);
+    return new ModuleIndex(root, modules, aliases);
   }
 
   has(name: string): boolean {
     return this.modules.has(normalize(name));
+  }
+
+  /**
+   * A module name, or the module providing an alias. Among several providers the portable
+   * "_generic" one wins: e.g. crc32c_intel fails under TCG's CPU, which lacks SSE4.2.
+   */
+  private lookup(name: string): KernelModule | undefined {
+    const direct = this.modules.get(normalize(name));
+    if (direct) return direct;
+    const providers = this.aliases.get(name) ?? this.aliases.get(normalize(name)) ?? [];
+    const pick = providers.find((p) => p.endsWith('_generic')) ?? providers[0];
+    return pick ? this.modules.get(pick) : undefined;
   }
 
   /** The modules to insmod, dependencies first. Soft dependencies that do not exist are skipped. */
@@ -49,9 +71,9 @@ export class ModuleIndex {
     const ordered: KernelModule[] = [];
     const done = new Set<string>();
     const visit = (raw: string, required: boolean, chain: string[]) => {
-      const name = normalize(raw);
+      const module = this.lookup(raw);
+      const name = module?.name ?? normalize(raw);
       if (done.has(name)) return;
-      const module = this.modules.get(name);
       if (!module) {
         if (required) throw new Error(`kernel module ${name} does not exist in this kernel${chain.length ? ` (needed by ${chain.join(' ← ')})` : ''}`);
         return;
