@@ -91,4 +91,17 @@ test('partitions: MBR logical 5 and GPT 2 are where the filled filesystems are, 
   assert.equal(minix.tables[0].partitions[0].table?.partitions.map((p) => p.start), [4096 * 512, 20480 * 512]);
 });
 
+test('the 64 MiB gpt image is detected in under 100 ms (library call, warm)', async () => {
+  const path = paths.get('gpt')!;
+  await detectImage(path);
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    await detectImage(path);
+    times.push(performance.now() - t);
+  }
+  const median = times.sort((a, b) => a - b)[2];
+  assert.ok(median < 100, `median ${median.toFixed(1)} ms`);
+});
+
 test.run();

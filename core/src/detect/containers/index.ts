@@ -39,13 +39,14 @@ export async function openContainer(path: string, depth = 0): Promise<OpenedCont
 }
 
 async function identify(path: string, fileSource: FileSource, depth: number): Promise<OpenedContainer> {
-  const file = new Reader(new CachedSource(fileSource, 4096, 64));
+  // 64 KiB chunks: most probers look within the first 64 KiB of a volume, so one read serves many.
+  const file = new Reader(new CachedSource(fileSource, 65536, 64));
   const fileSize = fileSource.size;
   const head = await file.bytes(0, 512);
   const close = () => fileSource.close();
   const done = (container: Omit<DetectedContainer, 'fileSize'>, source: BlockSource, extraClose?: () => Promise<void>): OpenedContainer => ({
     container: { ...container, fileSize },
-    source: source instanceof FileSource ? new CachedSource(source) : new CachedSource(source, 4096, 256),
+    source: source instanceof FileSource ? file.source : new CachedSource(source, 4096, 256),
     close: async () => {
       await extraClose?.();
       await close();

@@ -4,19 +4,23 @@ import { inflateSync } from 'node:zlib';
 import { containerError, Reader, type BlockSource } from '../BlockSource.js';
 import { crc32c, guid, u64be, u64le } from '../util.js';
 
-/** A source made of equal blocks, each found by `locate` (a file offset, or null for zeros). */
+/** Where a block's bytes are: at a file offset (read only the part asked for), decoded in memory, or zeros (null). */
+type BlockData = { fileOffset: number } | Buffer | null;
+
+/** A source made of equal blocks, each found by `block`. */
 abstract class BlockMapSource implements BlockSource {
   abstract readonly size: number;
   protected abstract readonly blockSize: number;
-  protected abstract block(index: number): Promise<Buffer | null>;
-  private readonly cache = new Map<number, Promise<Buffer | null>>();
+  protected abstract readonly file: Reader;
+  protected abstract block(index: number): Promise<BlockData>;
+  private readonly cache = new Map<number, Promise<BlockData>>();
 
-  private cached(index: number): Promise<Buffer | null> {
+  private cached(index: number): Promise<BlockData> {
     let hit = this.cache.get(index);
     if (!hit) {
       hit = this.block(index);
       hit.catch(() => this.cache.delete(index));
-      if (this.cache.size > 16) this.cache.delete(this.cache.keys().next().value!);
+      if (this.cache.size > 64) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(index, hit);
     }
     return hit;
@@ -31,7 +35,8 @@ abstract class BlockMapSource implements BlockSource {
       const within = at - index * this.blockSize;
       const n = Math.min(this.blockSize - within, length - done, this.size - at);
       const data = await this.cached(index);
-      if (data) data.copy(out, done, within, within + n);
+      if (Buffer.isBuffer(data)) data.copy(out, done, within, within + n);
+      else if (data) (await this.file.bytes(data.fileOffset + within, n)).copy(out, done);
       done += n;
     }
     return out;
@@ -50,7 +55,7 @@ export class VmdkSource extends BlockMapSource {
   readonly compressed: boolean;
   readonly createType?: string;
 
-  private constructor(private readonly file: Reader, private readonly header: Buffer, descriptor: string) {
+  private constructor(protected readonly file: Reader, private readonly header: Buffer, descriptor: string) {
     super();
     const flags = header.readUInt32LE(8);
     this.size = u64le(header, 12) * 512;
@@ -90,7 +95,7 @@ export class VmdkSource extends BlockMapSource {
     return hit;
   }
 
-  protected async block(index: number): Promise<Buffer | null> {
+  protected async block(index: number): Promise<BlockData> {
     const perGt = this.header.readUInt32LE(44);
     const gdOffset = u64le(this.header, 56) * 512;
     const grainsTotal = Math.ceil(this.size / this.blockSize);
@@ -105,7 +110,7 @@ export class VmdkSource extends BlockMapSource {
     if (grain === 0 || grain === 1) return null;
     const at = grain * 512;
     if (at >= this.file.size) throw containerError(`the VMDK image is truncated: grain ${index} lies past the end of the file`);
-    if (!this.compressed) return this.file.bytes(at, this.blockSize);
+    if (!this.compressed) return { fileOffset: at };
     const marker = await this.file.bytes(at, 12);
     const size = marker.readUInt32LE(8);
     if (!size || at + 12 + size > this.file.size) throw containerError(`the VMDK image is truncated or corrupt at grain ${index}`);
@@ -134,7 +139,7 @@ export class VdiSource extends BlockMapSource {
   private readonly extra: number;
   private readonly blocks: number;
 
-  constructor(private readonly file: Reader, h: Buffer) {
+  constructor(protected readonly file: Reader, h: Buffer) {
     super();
     const major = h.readUInt16LE(70);
     if (major !== 1) throw containerError(`VDI version ${major}.${h.readUInt16LE(68)} is not supported`);
@@ -150,7 +155,7 @@ export class VdiSource extends BlockMapSource {
     if (!this.blockSize || this.blocks * this.blockSize < this.size) throw containerError('VDI header is corrupt: its blocks do not cover the disk');
   }
 
-  protected async block(index: number): Promise<Buffer | null> {
+  protected async block(index: number): Promise<BlockData> {
     if (!this.map) {
       if (this.offBlocks + this.blocks * 4 > this.file.size) throw containerError('the VDI image is truncated: its block map lies past the end of the file');
       this.map = await this.file.bytes(this.offBlocks, this.blocks * 4);
@@ -159,7 +164,7 @@ export class VdiSource extends BlockMapSource {
     if (entry >= 0xfffffffe) return null;
     const at = this.offData + entry * (this.blockSize + this.extra) + this.extra;
     if (at >= this.file.size) throw containerError(`the VDI image is truncated: block ${index} lies past the end of the file`);
-    return this.file.bytes(at, this.blockSize);
+    return { fileOffset: at };
   }
 }
 
@@ -192,7 +197,7 @@ export class VhdSource extends BlockMapSource {
   private readonly batEntries: number;
   private readonly bitmapSize: number;
 
-  constructor(private readonly file: Reader, footer: VhdFooter, dyn: Buffer) {
+  constructor(protected readonly file: Reader, footer: VhdFooter, dyn: Buffer) {
     super();
     if (!dyn.subarray(0, 8).equals(Buffer.from('cxsparse'))) throw containerError('VHD dynamic header is missing or corrupt');
     this.size = footer.virtualSize;
@@ -203,7 +208,7 @@ export class VhdSource extends BlockMapSource {
     this.bitmapSize = Math.ceil(this.blockSize / 512 / 8 / 512) * 512;
   }
 
-  protected async block(index: number): Promise<Buffer | null> {
+  protected async block(index: number): Promise<BlockData> {
     if (index >= this.batEntries) return null;
     if (!this.bat) {
       if (this.batOffset + this.batEntries * 4 > this.file.size) throw containerError('the VHD image is truncated: its block table lies past the end of the file');
@@ -213,7 +218,7 @@ export class VhdSource extends BlockMapSource {
     if (sector === 0xffffffff) return null;
     const at = sector * 512 + this.bitmapSize;
     if (at >= this.file.size) throw containerError(`the VHD image is truncated: block ${index} lies past the end of the file`);
-    return this.file.bytes(at, this.blockSize);
+    return { fileOffset: at };
   }
 }
 
@@ -236,7 +241,7 @@ export class VhdxSource extends BlockMapSource {
   private batLength = 0;
   private bat?: Buffer;
 
-  private constructor(private readonly file: Reader) {
+  private constructor(protected readonly file: Reader) {
     super();
   }
 
@@ -315,7 +320,7 @@ export class VhdxSource extends BlockMapSource {
     if (!this.blockSize || !this.size) throw containerError('the VHDX metadata lacks the block size or the disk size');
   }
 
-  protected async block(index: number): Promise<Buffer | null> {
+  protected async block(index: number): Promise<BlockData> {
     const chunkRatio = (2 ** 23 * this.sectorSize) / this.blockSize;
     const entryIndex = index + Math.floor(index / chunkRatio);
     if (!this.bat) {
@@ -328,7 +333,7 @@ export class VhdxSource extends BlockMapSource {
     if (state === 6) {
       const at = Number(entry >> 20n) * 1024 * 1024;
       if (at >= this.file.size) throw containerError(`the VHDX image is truncated: block ${index} lies past the end of the file`);
-      return this.file.bytes(at, this.blockSize);
+      return { fileOffset: at };
     }
     if (state === 7) throw containerError('partially present VHDX blocks belong to differencing images, which are not supported');
     return null;
