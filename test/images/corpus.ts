@@ -244,6 +244,30 @@ const recipes: Recipe[] = [
     },
   },
   {
+    name: 'zfs', kind: 'fs', description: 'a ZFS pool (version 23) by zfs-fuse on a file (empty; no datasets mounted)', content: 'none', fill: 'guest',
+    expect: { fs: ['zfs'], label: 'qemountzfs' }, packages: ['zfs-fuse'],
+    build: async (ctx) => {
+      sparse(ctx.out, 64 * MiB);
+      // zpool talks to the zfs-fuse daemon: start one for this build (if none is running) and stop it after.
+      const { spawn } = await import('node:child_process');
+      const running = spawnSync('pgrep', ['-x', 'zfs-fuse']).status === 0;
+      const daemon = running ? undefined : spawn('zfs-fuse', ['--no-daemon'], { stdio: 'ignore' });
+      daemon?.on('error', () => undefined); // reported by zpool below
+      try {
+        for (let i = 0; ; i++) {
+          const r = spawnSync('zpool', ['list'], { encoding: 'utf8' });
+          if (r.status === 0) break;
+          if (i > 50) throw new Error(`zfs-fuse did not start: ${r.stderr}`);
+          await new Promise((done) => setTimeout(done, 100));
+        }
+        ctx.run('zpool', ['create', '-f', '-o', 'version=23', '-m', 'none', 'qemountzfs', ctx.out]);
+        ctx.run('zpool', ['export', 'qemountzfs']);
+      } finally {
+        if (daemon?.pid) process.kill(daemon.pid, 'SIGTERM');
+      }
+    },
+  },
+  {
     name: 'apfs', kind: 'fs', description: 'APFS container by mkapfs (empty)', content: 'none', fill: 'guest',
     expect: { fs: ['apfs'] }, packages: ['apfsprogs'],
     build: (ctx) => { sparse(ctx.out, 128 * MiB); ctx.run('mkapfs', ['-L', 'qemount-apfs', ctx.out]); },
