@@ -492,7 +492,13 @@ const recipes: Recipe[] = [
       const env = { HOME: ctx.tmp };
       ctx.run('hformat', ['-l', 'apm-hfs', ctx.out, '1'], { env });
       ctx.run('hmount', [ctx.out, '1'], { env });
-      ctx.run('hcopy', ['-r', join(ctx.source(), 'README.txt'), ':README.txt'], { env });
+      const limits: ContentLimits = { symlinks: false, charset: 'macroman', maxNameBytes: 31 };
+      const src = ctx.source(limits);
+      for (const entry of expectedTree(limits)) {
+        const hfsPath = ':' + entry.path.replace(/\//g, ':');
+        if (entry.type === 'dir') ctx.run('hmkdir', [hfsPath], { env });
+        else if (entry.type === 'file') ctx.run('hcopy', ['-r', join(src, entry.path), hfsPath], { env });
+      }
       ctx.run('humount', [], { env });
     },
   },
