@@ -195,6 +195,27 @@ export class Qemount {
     return [...this.plugins.values()].filter((p) => p.manifest.kind === kind);
   }
 
+  /** The plugin providing a transport (`unix`, `tcp`, ...). */
+  transportPlugin(id: string): PluginRecord {
+    return this.providerOf('transport', id);
+  }
+
+  /** The plugin providing a frontend (`fuse`, ...). */
+  frontendPlugin(id: string): PluginRecord {
+    return this.providerOf('frontend', id);
+  }
+
+  private providerOf(kind: 'transport' | 'frontend', id: string): PluginRecord {
+    const all = this.pluginsOfKind(kind);
+    const found = all.find((p) => p.manifest[kind]!.id === id);
+    if (!found) {
+      throw new QemountError('E_PLUGIN_NOT_FOUND', `no ${kind} named "${id}" is installed (installed: ${all.map((p) => p.manifest[kind]!.id).join(', ') || 'none'})`, {
+        hint: `choose one of those, or install the plugin that provides "${id}"`,
+      });
+    }
+    return found;
+  }
+
   /** Every installed guest with its declaration (from manifests; no code loaded). */
   guests(): GuestInfo[] {
     return this.pluginsOfKind('guest').map((plugin) => ({ id: plugin.manifest.guest!.id, plugin, declaration: plugin.manifest.guest! }));

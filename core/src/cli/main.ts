@@ -7,9 +7,10 @@ import { registerFormats } from './commands/formats.js';
 import { registerGuests } from './commands/guests.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerGuestBuild } from './commands/guestBuild.js';
+import { registerFileCommands } from './commands/fileCommands.js';
 import { registerDetect } from './commands/detect.js';
 
-const commands: RegisterCommand[] = [registerFormats, registerDetect, registerGuests, registerDoctor, registerGuestBuild];
+const commands: RegisterCommand[] = [registerFormats, registerDetect, registerGuests, registerDoctor, registerGuestBuild, registerFileCommands];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -1,0 +1,99 @@
+// From an image path to a live 9P tree: detect → choose the partition and the guest → guest
+// assets → boot → mount in the guest → connect. Used by the file commands and by mounts.
+import { randomBytes } from 'node:crypto';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Access } from '@qemount/registry';
+import type { Qemount } from '../Qemount.js';
+import { QemountError } from '../QemountError.js';
+import type { DetectedDisk } from '../detect/types.js';
+import type { GuestChoice } from '../guests/chooseGuest.js';
+import { chooseAccelerator } from '../qemu/accelerator.js';
+import { GuestSession, type SessionStep } from './GuestSession.js';
+import { selectTarget, type MountTarget, type TargetRequest } from './selectTarget.js';
+
+export type OpenStep = 'detect' | 'guest' | SessionStep;
+
+export interface OpenOptions extends TargetRequest {
+  /** Guest id to use instead of the automatic choice. */
+  guest?: string;
+  access?: Access;
+  /** Writes go to a throw-away overlay; the image is never written. */
+  snapshot?: boolean;
+  transport?: string;
+  /** Progress: a step starts (with a detail line once known). */
+  onStep?: (step: OpenStep, detail?: string) => void;
+  /** Folder for this session's sockets and console log (default: a new one under the state folder). */
+  dir?: string;
+}
+
+export interface OpenedImage {
+  disk: DetectedDisk;
+  target: MountTarget;
+  choice: GuestChoice;
+  guest: string;
+  accel: { accel: 'kvm' | 'tcg'; reason: string };
+  session: GuestSession;
+  /** The session's folder (sockets, console log). */
+  dir: string;
+}
+
+/** Session folders of guests that are gone, older than a day, are removed. */
+async function pruneOldSessions(root: string): Promise<void> {
+  const names = await readdir(root).catch(() => [] as string[]);
+  const dayAgo = Date.now() - 86_400_000;
+  await Promise.all(names.map(async (name) => {
+    const info = await stat(join(root, name)).catch(() => undefined);
+    if (info && info.mtimeMs < dayAgo) await rm(join(root, name), { recursive: true, force: true });
+  }));
+}
+
+export function explainNoGuest(choice: GuestChoice): QemountError {
+  const { fs, access } = choice.request;
+  const reasons = choice.rejected.filter((r) => !r.why.startsWith('does not support'));
+  const why = reasons.length ? reasons.map((r) => `${r.guest} ${r.why}`).join('; ') : `no installed guest supports ${fs}`;
+  const hint = choice.request.guest
+    ? 'qemount formats   (shows which guest mounts what)'
+    : access === 'rw' && reasons.length ? 'mount it read-only (without --rw), or use --snapshot' : 'qemount formats   (shows which guest mounts what)';
+  return new QemountError('E_NO_GUEST', `cannot mount ${fs} ${access === 'rw' ? 'read-write' : 'read-only'}: ${why}`, { hint, exitCode: 3 });
+}
+
+export async function openImage(core: Qemount, image: string, options: OpenOptions = {}): Promise<OpenedImage> {
+  const step = options.onStep ?? (() => {});
+  step('detect');
+  const disk = await core.detect(image);
+  const target = selectTarget(core, disk, options);
+  const access: Access = options.access ?? 'ro';
+  const readOnly = access === 'ro';
+  step('detect', `${target.fs}${target.partition ? ` in partition ${target.partition.index}` : ''} (${disk.container.format})`);
+
+  const guestId = options.guest === undefined ? undefined : core.guest(options.guest).id;
+  // A snapshot writes only to an overlay, so a read-only driver would refuse what the user asked.
+  const choice = core.chooseGuest({ fs: target.fs, access: options.snapshot ? 'rw' : access, guest: guestId });
+  const best = choice.candidates[0];
+  if (!best) throw explainNoGuest(choice);
+  step('guest', `${best.guest}: ${best.reasons.join(', ')}`);
+  const driver = await core.guestDriver(best.guest);
+  if (!driver.bootSpec) {
+    throw new QemountError('E_GUEST_UNAVAILABLE', `guest ${best.guest} cannot boot on this host`, { hint: (await driver.assets()).fix });
+  }
+  const boot = await driver.bootSpec(target.fs);
+  const accel = await chooseAccelerator(core.config.accelerator, core.config.cacheDir, await driver.probeKernel?.());
+
+  const sessions = join(core.config.stateDir, 'sessions');
+  await pruneOldSessions(sessions);
+  const dir = options.dir ?? join(sessions, `${process.pid}-${randomBytes(3).toString('hex')}`);
+  const session = await GuestSession.start(core, {
+    guest: best.guest,
+    fs: target.fs,
+    support: best.support,
+    boot,
+    disk: { image: disk.image, format: disk.container.qemuDriver, offset: target.offset, size: target.size, readOnly, snapshot: Boolean(options.snapshot) },
+    accel: accel.accel,
+    transport: options.transport ?? core.config.transport,
+    dir,
+    memoryMiB: core.config.memory,
+    onStep: (s) => step(s),
+  });
+  return { disk, target, choice, guest: best.guest, accel, session, dir };
+}
