@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, realpath, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { FilesystemSupport } from '@qemount/core';
 import { recipe } from '../recipe.js';
 import { writeCpio, withParentDirs, type CpioEntry } from './cpio.js';
@@ -35,11 +36,13 @@ export interface BuildRecord {
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
-/** Hash of the inputs that need no apt call: the recipe, /init and the filesystems' needs. */
+/** Hash of the inputs that need no apt call: the recipe, /init, the build code and the filesystems' needs. */
 export async function localInputsHash(pluginDir: string, filesystems: Record<string, FilesystemSupport>): Promise<string> {
   const init = await readFile(join(pluginDir, recipe.init));
+  const buildDir = dirname(fileURLToPath(import.meta.url));
+  const code = await Promise.all((await readdir(buildDir)).filter((f) => f.endsWith('.js')).sort().map(async (f) => sha256(await readFile(join(buildDir, f)))));
   const needs = Object.entries(filesystems).map(([id, fs]) => [id, fs.modules ?? [], fs.helper ?? '']);
-  return sha256(JSON.stringify({ recipe, init: sha256(init), needs }));
+  return sha256(JSON.stringify({ recipe, init: sha256(init), code, needs }));
 }
 
 export async function readCurrentBuild(assetRoot: string): Promise<{ dir: string; record: BuildRecord } | undefined> {

@@ -44,7 +44,8 @@ export class ModuleIndex {
       modules.set(name, { name, path: relative(root, file), depends, softPre });
       for (const alias of info.get('alias') ?? []) {
         if (/[*?[:]/.test(alias)) continue; // device-match patterns, not names
-        for (const key of [alias, alias.replace(/^crypto-/, '')]) aliases.set(key, [...(aliases.get(key) ?? []), name]);
+        const key = normalize(alias);
+        aliases.set(key, [...(aliases.get(key) ?? []), name]);
       }
     }
     return new ModuleIndex(root, modules, aliases);
@@ -61,7 +62,7 @@ export class ModuleIndex {
   private lookup(name: string): KernelModule | undefined {
     const direct = this.modules.get(normalize(name));
     if (direct) return direct;
-    const providers = this.aliases.get(name) ?? this.aliases.get(normalize(name)) ?? [];
+    const providers = this.aliases.get(normalize(name)) ?? [];
     const pick = providers.find((p) => p.endsWith('_generic')) ?? providers[0];
     return pick ? this.modules.get(pick) : undefined;
   }
