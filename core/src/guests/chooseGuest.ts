@@ -65,7 +65,7 @@ export function chooseGuest(core: Qemount, request: GuestChoiceRequest): GuestCh
     const quality = support.quality ?? 'stable';
     score += qualityScore[quality];
     reasons.push(`${quality} driver (${support.driver})`);
-    if (support.access === 'rw') {
+    if (request.access === 'rw' && support.access === 'rw') {
       score += 10;
       reasons.push('can write');
     }

@@ -25,6 +25,8 @@ export interface GuestSessionOptions {
   support: FilesystemSupport;
   boot: GuestBootSpec;
   disk: DiskAttachment;
+  /** Mount read-only in the guest (the disk itself may still be writable, e.g. an overlay). */
+  readOnly: boolean;
   accel: 'kvm' | 'tcg';
   transport: string;
   /** A folder of its own for sockets and the console log. */
@@ -84,7 +86,7 @@ export class GuestSession {
     const ninepSocket = join(dir, '9p.sock');
     const consoleLog = join(dir, 'console.log');
     await Promise.all([controlSocket, ninepSocket].map((s) => rm(s, { force: true })));
-    const readOnly = options.disk.readOnly && !options.disk.snapshot;
+    const { readOnly } = options;
     const context = { guest: options.guest, fs: options.fs, transport: options.transport, readOnly, dir };
     const args = core.hooks.qemuArgs.call(
       qemuArgs({ machine: await bestMachine(), accel: options.accel, memoryMiB: options.memoryMiB, boot: options.boot, disk: options.disk, controlSocket, ninepSocket, consoleLog }),

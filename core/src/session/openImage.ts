@@ -8,6 +8,7 @@ import type { Qemount } from '../Qemount.js';
 import { QemountError } from '../QemountError.js';
 import type { DetectedDisk } from '../detect/types.js';
 import type { GuestChoice } from '../guests/chooseGuest.js';
+import type { GuestDriver } from '../guests/GuestDriver.js';
 import { chooseAccelerator } from '../qemu/accelerator.js';
 import { GuestSession, type SessionStep } from './GuestSession.js';
 import { selectTarget, type MountTarget, type TargetRequest } from './selectTarget.js';
@@ -70,14 +71,26 @@ export async function openImage(core: Qemount, image: string, options: OpenOptio
   const guestId = options.guest === undefined ? undefined : core.guest(options.guest).id;
   // A snapshot writes only to an overlay, so a read-only driver would refuse what the user asked.
   const choice = core.chooseGuest({ fs: target.fs, access: options.snapshot ? 'rw' : access, guest: guestId });
-  const best = choice.candidates[0];
-  if (!best) throw explainNoGuest(choice);
-  step('guest', `${best.guest}: ${best.reasons.join(', ')}`);
-  const driver = await core.guestDriver(best.guest);
-  if (!driver.bootSpec) {
-    throw new QemountError('E_GUEST_UNAVAILABLE', `guest ${best.guest} cannot boot on this host`, { hint: (await driver.assets()).fix });
+  if (!choice.candidates.length) throw explainNoGuest(choice);
+  // The best candidate that can boot here: a guest without assets (and no way to build them) yields.
+  const unbootable: string[] = [];
+  let picked: { candidate: GuestChoice['candidates'][number]; driver: GuestDriver } | undefined;
+  for (const candidate of choice.candidates) {
+    const driver = await core.guestDriver(candidate.guest);
+    if (driver.bootSpec) {
+      picked = { candidate, driver };
+      break;
+    }
+    unbootable.push(`${candidate.guest} (${(await driver.assets()).detail})`);
   }
-  const boot = await driver.bootSpec(target.fs);
+  if (!picked) {
+    throw new QemountError('E_GUEST_UNAVAILABLE', `no guest that can mount ${target.fs} can boot on this host: ${unbootable.join('; ')}`, {
+      hint: (await (await core.guestDriver(choice.candidates[0].guest)).assets()).fix,
+    });
+  }
+  const { candidate: best, driver } = picked;
+  step('guest', `${best.guest}: ${best.reasons.join(', ')}${unbootable.length ? `; skipped ${unbootable.join(', ')}` : ''}`);
+  const boot = await driver.bootSpec!(target.fs);
   const accel = await chooseAccelerator(core.config.accelerator, core.config.cacheDir, await driver.probeKernel?.());
 
   const sessions = join(core.config.stateDir, 'sessions');
@@ -88,7 +101,9 @@ export async function openImage(core: Qemount, image: string, options: OpenOptio
     fs: target.fs,
     support: best.support,
     boot,
-    disk: { image: disk.image, format: disk.container.qemuDriver, offset: target.offset, size: target.size, readOnly, snapshot: Boolean(options.snapshot) },
+    // A driver that must open its device for writing gets an overlay on read-only mounts.
+    disk: { image: disk.image, format: disk.container.qemuDriver, offset: target.offset, size: target.size, readOnly, snapshot: Boolean(options.snapshot) || (readOnly && Boolean(best.support.writableDevice)) },
+    readOnly,
     accel: accel.accel,
     transport: options.transport ?? core.config.transport,
     dir,

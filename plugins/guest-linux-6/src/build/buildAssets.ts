@@ -41,7 +41,7 @@ export async function localInputsHash(pluginDir: string, filesystems: Record<str
   const init = await readFile(join(pluginDir, recipe.init));
   const buildDir = dirname(fileURLToPath(import.meta.url));
   const code = await Promise.all((await readdir(buildDir)).filter((f) => f.endsWith('.js')).sort().map(async (f) => sha256(await readFile(join(buildDir, f)))));
-  const needs = Object.entries(filesystems).map(([id, fs]) => [id, fs.modules ?? [], fs.helper ?? '']);
+  const needs = Object.entries(filesystems).map(([id, fs]) => [id, fs.modules ?? [], fs.helper ?? '', fs.moduleParameters ?? {}, fs.device ?? '']);
   return sha256(JSON.stringify({ recipe, init: sha256(init), code, needs }));
 }
 
@@ -110,7 +110,9 @@ export async function buildAssets(inputs: BuildInputs): Promise<{ dir: string; r
   const baseModules = modules.closure(recipe.baseModules);
   const moduleEntries = async (list: typeof baseModules): Promise<CpioEntry[]> =>
     Promise.all(list.map(async (m) => ({ path: `lib/modules/${m.name}.ko`, type: 'file' as const, data: await readFile(join(moduleRoot, m.path)) })));
-  const loadList = (list: typeof baseModules) => list.map((m) => `${m.name}.ko`).join('\n') + '\n';
+  // One line per module: "[?]name.ko [parameters]"; "?" marks a module whose failure is harmless.
+  const loadList = (list: typeof baseModules, parameters: Record<string, string> = {}) =>
+    list.map((m) => [`${m.optional ? '?' : ''}${m.name}.ko`, parameters[m.name] ?? ''].join(' ').trim()).join('\n') + '\n';
 
   progress('writing the base archive');
   const baseBinaries = Object.entries(recipe.baseBinaries);
@@ -140,7 +142,9 @@ export async function buildAssets(inputs: BuildInputs): Promise<{ dir: string; r
   await mkdir(join(work, 'fs'), { recursive: true });
   for (const [id, fs] of Object.entries(inputs.filesystems)) {
     const own = modules.closure(fs.modules ?? []).filter((m) => !baseNames.has(m.name));
-    const entries: CpioEntry[] = [{ path: `etc/qemount/fs/${id}.modules`, type: 'file', data: loadList(own) }, ...(await moduleEntries(own))];
+    const parameters = Object.fromEntries(Object.entries(fs.moduleParameters ?? {}).map(([m, p]) => [m.replace(/-/g, '_'), p]));
+    const entries: CpioEntry[] = [{ path: `etc/qemount/fs/${id}.modules`, type: 'file', data: loadList(own, parameters) }, ...(await moduleEntries(own))];
+    if (fs.device) entries.push({ path: `etc/qemount/fs/${id}.device`, type: 'file', data: `${fs.device}\n` });
     if (fs.helper) {
       const programs = Object.entries(recipe.helpers[fs.helper] ?? {});
       if (!programs.length) throw new Error(`filesystem ${id} names helper ${fs.helper}, which the recipe does not provide`);

@@ -67,24 +67,31 @@ export class ModuleIndex {
     return pick ? this.modules.get(pick) : undefined;
   }
 
-  /** The modules to insmod, dependencies first. Soft dependencies that do not exist are skipped. */
-  closure(names: string[]): KernelModule[] {
+  /**
+   * The modules to insmod, dependencies first. Soft dependencies are optional: ones that do not
+   * exist are skipped, and ones reached only as soft dependencies are marked optional (an
+   * accelerated crypto module may refuse a CPU that lacks its instructions; the kernel then uses
+   * its built-in generic code).
+   */
+  closure(names: string[]): (KernelModule & { optional: boolean })[] {
     const ordered: KernelModule[] = [];
     const done = new Set<string>();
-    const visit = (raw: string, required: boolean, chain: string[]) => {
+    const required = new Set<string>();
+    const visit = (raw: string, isRequired: boolean, chain: string[]) => {
       const module = this.lookup(raw);
       const name = module?.name ?? normalize(raw);
+      if (isRequired) required.add(name);
       if (done.has(name)) return;
       if (!module) {
-        if (required) throw new Error(`kernel module ${name} does not exist in this kernel${chain.length ? ` (needed by ${chain.join(' ← ')})` : ''}`);
+        if (isRequired) throw new Error(`kernel module ${name} does not exist in this kernel${chain.length ? ` (needed by ${chain.join(' ← ')})` : ''}`);
         return;
       }
       done.add(name);
       for (const dep of module.softPre) visit(dep, false, [name, ...chain]);
-      for (const dep of module.depends) visit(dep, true, [name, ...chain]);
+      for (const dep of module.depends) visit(dep, isRequired, [name, ...chain]);
       ordered.push(module);
     };
     for (const name of names) visit(name, true, []);
-    return ordered;
+    return ordered.map((m) => ({ ...m, optional: !required.has(m.name) }));
   }
 }
