@@ -144,6 +144,31 @@ function makefs(ctx: BuildContext, version: 1 | 2, order: 'le' | 'be', size: num
 }
 
 const fatLimits: ContentLimits = { symlinks: false };
+const hfsLimits: ContentLimits = { symlinks: false, charset: 'macroman', maxNameBytes: 31 };
+
+// MacRoman bytes of the accented letters the source tree uses (HFS stores names in MacRoman).
+const macRoman: Record<string, number> = { 'é': 0x8e, 'è': 0x8f, 'à': 0x88, 'ü': 0x9f, 'ö': 0x9a, 'ä': 0x8a, 'ç': 0x8d, 'É': 0x83 };
+
+/** An HFS path as a printf(1) format that writes its MacRoman bytes (argv cannot carry them from Node). */
+function macRomanFormat(path: string): string {
+  return [...path].map((c) => {
+    if (c in macRoman) return `\\${macRoman[c].toString(8)}`;
+    if (c === '%' || c === '\\') return c === '%' ? '%%' : '\\\\';
+    if (c.charCodeAt(0) > 0x7e) throw new Error(`no MacRoman byte known for ${c}`);
+    return c;
+  }).join('');
+}
+
+/** Copies the (MacRoman-limited) source tree onto the HFS volume mounted by hmount. */
+function hfsFill(ctx: BuildContext, limits: ContentLimits, env: Record<string, string>): void {
+  const src = ctx.source(limits);
+  for (const entry of expectedTree(limits)) {
+    const name = macRomanFormat(':' + entry.path.replace(/\//g, ':'));
+    if (entry.type === 'dir') ctx.run('sh', ['-c', 'hmkdir "$(printf "$1")"', 'sh', name], { env });
+    else if (entry.type === 'file') ctx.run('sh', ['-c', 'hcopy -r "$1" "$(printf "$2")"', 'sh', join(src, entry.path), name], { env });
+  }
+  ctx.run('humount', [], { env });
+}
 
 // ---------------------------------------------------------------------------------------------
 // the recipes
@@ -226,21 +251,14 @@ const recipes: Recipe[] = [
   // Apple -------------------------------------------------------------------------------------
   {
     name: 'hfs', kind: 'fs', description: 'HFS by hformat, filled by hcopy (MacRoman names, no symlinks)', content: 'full', fill: 'offline',
-    limits: { symlinks: false, charset: 'macroman', maxNameBytes: 31 },
+    limits: hfsLimits,
     expect: { fs: ['hfs'], label: 'qemount-hfs' }, packages: ['hfsutils'],
     build: (ctx) => {
       sparse(ctx.out, 8 * MiB);
       const env = { HOME: ctx.tmp };
       ctx.run('hformat', ['-l', 'qemount-hfs', ctx.out], { env });
       ctx.run('hmount', [ctx.out], { env });
-      const limits: ContentLimits = { symlinks: false, charset: 'macroman', maxNameBytes: 31 };
-      const src = ctx.source(limits);
-      for (const entry of expectedTree(limits)) {
-        const hfsPath = ':' + entry.path.replace(/\//g, ':');
-        if (entry.type === 'dir') ctx.run('hmkdir', [hfsPath], { env });
-        else if (entry.type === 'file') ctx.run('hcopy', ['-r', join(src, entry.path), hfsPath], { env });
-      }
-      ctx.run('humount', [], { env });
+      hfsFill(ctx, hfsLimits, env);
     },
   },
   {
@@ -398,14 +416,17 @@ const recipes: Recipe[] = [
     build: (ctx) => { ctx.run('mkfs.ubifs', ['-q', '-r', ctx.source(), '-m', '2048', '-e', '126976', '-c', '64', '-o', ctx.out]); },
   },
   {
-    name: 'ubi', kind: 'pt', description: 'a UBI image (ubinize) holding one UBIFS volume', content: 'full', fill: 'offline',
+    name: 'ubi', kind: 'pt', description: 'a UBI image (ubinize, NOR geometry: 64 KiB erase blocks, 1-byte writes) holding one UBIFS volume, padded to 4 MiB', content: 'full', fill: 'offline',
+    contentPartition: 1,
     expect: { table: 'ubi', partitions: { 1: ['ubifs'] } }, packages: ['mtd-utils'],
     build: (ctx) => {
+      // The geometry block2mtd gives a guest: it attaches the image as NOR-like flash.
       const fs = join(ctx.tmp, 'ubifs.img');
-      ctx.run('mkfs.ubifs', ['-q', '-r', ctx.source(), '-m', '2048', '-e', '126976', '-c', '64', '-o', fs]);
+      ctx.run('mkfs.ubifs', ['-q', '-r', ctx.source(), '-m', '8', '-e', '65408', '-c', '64', '-o', fs]);
       const cfg = join(ctx.tmp, 'ubinize.cfg');
       writeFileSync(cfg, `[rootfs]\nmode=ubi\nimage=${fs}\nvol_id=0\nvol_type=dynamic\nvol_name=rootfs\nvol_flags=autoresize\n`);
-      ctx.run('ubinize', ['-o', ctx.out, '-m', '2048', '-p', '128KiB', '-s', '512', cfg]);
+      ctx.run('ubinize', ['-o', ctx.out, '-m', '1', '-p', '64KiB', cfg]);
+      truncateSync(ctx.out, 4 * MiB);
     },
   },
   {
@@ -484,7 +505,7 @@ const recipes: Recipe[] = [
   },
   {
     name: 'apm', kind: 'pt', description: 'Apple partition map (parted mklabel mac) with an HFS partition (hformat, filled)', content: 'full', fill: 'offline',
-    contentPartition: 2, limits: { symlinks: false, charset: 'macroman', maxNameBytes: 31 },
+    contentPartition: 2, limits: hfsLimits,
     expect: { table: 'apm', partitions: { 1: [], 2: ['hfs'] } }, packages: ['parted', 'hfsutils'],
     build: (ctx) => {
       sparse(ctx.out, 16 * MiB);
@@ -492,14 +513,7 @@ const recipes: Recipe[] = [
       const env = { HOME: ctx.tmp };
       ctx.run('hformat', ['-l', 'apm-hfs', ctx.out, '1'], { env });
       ctx.run('hmount', [ctx.out, '1'], { env });
-      const limits: ContentLimits = { symlinks: false, charset: 'macroman', maxNameBytes: 31 };
-      const src = ctx.source(limits);
-      for (const entry of expectedTree(limits)) {
-        const hfsPath = ':' + entry.path.replace(/\//g, ':');
-        if (entry.type === 'dir') ctx.run('hmkdir', [hfsPath], { env });
-        else if (entry.type === 'file') ctx.run('hcopy', ['-r', join(src, entry.path), hfsPath], { env });
-      }
-      ctx.run('humount', [], { env });
+      hfsFill(ctx, hfsLimits, env);
     },
   },
   {

@@ -1,6 +1,8 @@
 // The host end of a guest's control port: one line per message, one command answered at a time.
 //   guest → READY <release>       host → MOUNT|SYNC|UMOUNT|POWEROFF|DMESG ...
 //   guest → OK <text>  |  ERR <message> followed by LOG <line>... END
+//   guest → EVENT <name> <detail>   (unasked, at any time: e.g. 9p-exited when its 9P server stopped)
+import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { QemountError } from '../QemountError.js';
 
@@ -13,7 +15,7 @@ interface Waiter {
   reject(error: Error): void;
 }
 
-export class ControlChannel {
+export class ControlChannel extends EventEmitter<{ event: [name: string, detail: string] }> {
   private buffer = '';
   private readonly lines: string[] = [];
   private readonly waiters: Waiter[] = [];
@@ -21,6 +23,7 @@ export class ControlChannel {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly stream: Duplex) {
+    super();
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
       this.buffer += chunk;
@@ -28,6 +31,11 @@ export class ControlChannel {
       while ((nl = this.buffer.indexOf('\n')) >= 0) {
         const line = this.buffer.slice(0, nl).replace(/\r$/, '');
         this.buffer = this.buffer.slice(nl + 1);
+        if (line.startsWith('EVENT ')) {
+          const [name = '', ...detail] = line.slice(6).split(' ');
+          this.emit('event', name, detail.join(' '));
+          continue;
+        }
         const waiter = this.waiters.shift();
         if (waiter) waiter.resolve(line);
         else this.lines.push(line);

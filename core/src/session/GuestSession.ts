@@ -122,13 +122,18 @@ export class GuestSession {
       const connect = core.hooks.connect.get(options.transport);
       stream = await Promise.race([connect?.promise({ transport: options.transport, path: ninepSocket }, { timeoutMs: 15_000 }), died]);
       if (!stream) throw new QemountError('E_TRANSPORT', `transport ${options.transport} gave no connection`);
-      const fs = await Promise.race([P9Fs.connect(stream, { aname: '/mnt' }), died]);
+      const fs = await Promise.race([P9Fs.connect(stream, { aname: '/mnt', timeoutMs: 15_000 }), died]);
       const serveMs = Date.now() - started;
       const session = new GuestSession(qemu, control, fs, exited, options, { boot: bootMs, mount: mountMs, serve: serveMs });
-      // Once qemu is gone, nothing can answer: fail 9P requests with EIO now rather than hang.
+      // Once qemu or its 9P server is gone, nothing can answer: fail 9P requests with EIO now
+      // rather than hang.
+      const connection = stream;
       exited.then(() => {
-        stream?.destroy();
-        control?.close();
+        connection.destroy();
+        channel.close();
+      });
+      channel.on('event', (name) => {
+        if (name === '9p-exited') connection.destroy();
       });
       return session;
     } catch (error) {

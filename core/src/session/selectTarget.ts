@@ -71,6 +71,8 @@ export function selectTarget(core: Qemount, disk: DetectedDisk, request: TargetR
         hint: `if you know what it holds, name it: --fs TYPE (qemount formats --kind fs lists them)`,
       });
     }
+    // A partition in pieces (a UBI volume) cannot be a byte range: attach the disk it lives on.
+    if (partition.flags?.includes('not-contiguous')) return { fs, partition, detected, offset: 0, size: whole };
     return { fs, partition, detected, offset: partition.start, size: partition.size };
   }
   const found = allFilesystems(disk);
@@ -98,6 +100,7 @@ export function selectTarget(core: Qemount, disk: DetectedDisk, request: TargetR
     });
   }
   const [pick] = best;
+  if (pick.partition?.flags?.includes('not-contiguous')) return { fs: pick.fs.type, partition: pick.partition, detected: pick.fs, offset: 0, size: whole };
   const offset = pick.partition?.start ?? pick.fs.offset;
   return { fs: pick.fs.type, partition: pick.partition, detected: pick.fs, offset, size: pick.partition?.size ?? whole - offset };
 }

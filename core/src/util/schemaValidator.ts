@@ -18,11 +18,15 @@ function validator(name: SchemaName): ValidateFunction {
 
 /** One line per problem: `/guest/filesystems/ext4/access: must be one of "rw", "ro" (got "yes")`. */
 export function describeSchemaErrors(errors: ErrorObject[], data: unknown): string[] {
-  // "if/then" wrappers only repeat what their inner errors say.
-  const useful = errors.filter((e) => e.keyword !== 'if');
+  // "if/then" and "propertyNames" wrappers only repeat what their inner errors say.
+  const useful = errors.filter((e) => e.keyword !== 'if' && e.keyword !== 'propertyNames');
   const lines = useful.map((e) => {
     let path = e.instancePath || '/';
     let expected: string;
+    // An error about a map key (propertyNames): the key is what is wrong, not the whole map.
+    if (e.propertyName !== undefined) {
+      return `${e.instancePath}/${e.propertyName}: the key ${e.message ?? 'is invalid'} (got ${JSON.stringify(e.propertyName)})`;
+    }
     switch (e.keyword) {
       case 'enum':
         expected = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;

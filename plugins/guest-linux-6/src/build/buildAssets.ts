@@ -13,7 +13,7 @@ import { writeCpio, withParentDirs, type CpioEntry } from './cpio.js';
 import { downloadPackages, extractPackage, libraryDependencies, resolveKernelPackage, resolvePackages, type DebianPackage } from './debianPackages.js';
 import { readNeededLibraries } from './elf.js';
 import { extractVmlinux } from './extractVmlinux.js';
-import { ModuleIndex } from './kernelModules.js';
+import { ModuleIndex, stripModuleSignature } from './kernelModules.js';
 
 export interface BuildInputs {
   /** The plugin folder (for guest/init). */
@@ -109,7 +109,7 @@ export async function buildAssets(inputs: BuildInputs): Promise<{ dir: string; r
   const modules = await ModuleIndex.load(moduleRoot);
   const baseModules = modules.closure(recipe.baseModules);
   const moduleEntries = async (list: typeof baseModules): Promise<CpioEntry[]> =>
-    Promise.all(list.map(async (m) => ({ path: `lib/modules/${m.name}.ko`, type: 'file' as const, data: await readFile(join(moduleRoot, m.path)) })));
+    Promise.all(list.map(async (m) => ({ path: `lib/modules/${m.name}.ko`, type: 'file' as const, data: stripModuleSignature(await readFile(join(moduleRoot, m.path))) })));
   // One line per module: "[?]name.ko [parameters]"; "?" marks a module whose failure is harmless.
   const loadList = (list: typeof baseModules, parameters: Record<string, string> = {}) =>
     list.map((m) => [`${m.optional ? '?' : ''}${m.name}.ko`, parameters[m.name] ?? ''].join(' ').trim()).join('\n') + '\n';
