@@ -12,6 +12,7 @@ import { checkManifestAgainstCatalogue } from './plugins/checkManifest.js';
 import type { PluginRecord, QemountPlugin } from './plugins/PluginRecord.js';
 import type { DetectedDisk } from './detect/types.js';
 import type { GuestDriver } from './guests/GuestDriver.js';
+import type { P9Fs } from './p9/P9Fs.js';
 import { chooseGuest, type GuestCandidate, type GuestChoice, type GuestChoiceRequest } from './guests/chooseGuest.js';
 import { QemountError } from './QemountError.js';
 
@@ -55,13 +56,18 @@ export interface MountContext {
 }
 
 export interface FrontendRequest {
+  /** Where to expose the tree (an existing, empty directory). */
   mountpoint: string;
+  /** The guest's 9P tree. */
+  fs: P9Fs;
+  /** Refuse every write (EROFS) when true. */
   readOnly: boolean;
-  [key: string]: unknown;
+  /** What the host's mount table shows as the source, e.g. "qemount:disk.img". */
+  source: string;
 }
 
 export interface FrontendHandle {
-  /** Stops serving the mountpoint. */
+  /** Stops serving and detaches the mountpoint. */
   close(): Promise<void>;
 }
 
