@@ -9,8 +9,12 @@ import { registerDoctor } from './commands/doctor.js';
 import { registerGuestBuild } from './commands/guestBuild.js';
 import { registerFileCommands } from './commands/fileCommands.js';
 import { registerDetect } from './commands/detect.js';
+import { registerMount } from './commands/mount.js';
+import { registerUnmount } from './commands/unmount.js';
+import { registerList } from './commands/list.js';
+import { registerLogs } from './commands/logs.js';
 
-const commands: RegisterCommand[] = [registerFormats, registerDetect, registerGuests, registerDoctor, registerGuestBuild, registerFileCommands];
+const commands: RegisterCommand[] = [registerMount, registerUnmount, registerList, registerLogs, registerFormats, registerDetect, registerGuests, registerDoctor, registerGuestBuild, registerFileCommands];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
