@@ -28,7 +28,8 @@ export class P9ReadStream extends Readable {
   private readonly slots: Slot[] = [];
   private wanted = false;
   private finished = false;
-  private readonly aborter = new AbortController();
+  /** Every Tread not yet answered: the fid must outlive them (a Tclunk racing a Tread crashes diod). */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   /** `open` gives the file; it is closed when the stream ends or is destroyed. */
   constructor(private readonly open: () => Promise<P9File>, options: P9ReadStreamOptions = {}) {
@@ -59,10 +60,12 @@ export class P9ReadStream extends Readable {
     while (this.wanted && !this.finished && this.slots.length < this.depth && this.next < this.end) {
       const slot: Slot = { size: Math.min(io, this.end - this.next), done: false };
       this.slots.push(slot);
-      file.client.request('read', { fid: file.fid, offset: this.next, count: slot.size }, { path: file.path, signal: this.aborter.signal }).then(
+      const request = file.client.request('read', { fid: file.fid, offset: this.next, count: slot.size }, { path: file.path }).then(
         (reply) => this.complete(slot, reply.data),
         (error: Error) => this.complete(slot, undefined, error),
       );
+      this.inFlight.add(request);
+      void request.finally(() => this.inFlight.delete(request));
       this.next += slot.size;
     }
     if (!this.finished && !this.slots.length && this.next >= this.end) this.finish();
@@ -96,10 +99,14 @@ export class P9ReadStream extends Readable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Pending reads (past the end of the file, or of a cancelled stream) are answered quickly
+    // and ignored; they are not flushed: a flushed read may still be running in the server when
+    // the clunk arrives. A dead connection fails them at once.
     this.finished = true;
-    if (this.slots.length) this.aborter.abort();
     const file = this.file;
     if (!file) return callback(error);
-    file.close().then(() => callback(error), () => callback(error));
+    Promise.allSettled([...this.inFlight])
+      .then(() => file.close())
+      .then(() => callback(error), () => callback(error));
   }
 }
