@@ -44,6 +44,7 @@ cases.push(
   { image: 'mbr', fs: 'ext4', part: 5 },
   { image: 'gpt', fs: 'ext4', part: 2 },
   { image: 'apm', fs: 'hfs', part: 2 },
+  { image: 'iso-hfsplus', fs: 'hfsplus', part: 3 },
   { image: 'bsd', fs: 'ufs1', part: 1 },
   { image: 'ubi', fs: 'ubifs', part: 1 },
   { image: 'qcow2', fs: 'ext4', part: 2 },
