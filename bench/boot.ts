@@ -3,7 +3,7 @@
 // emulation), the same ext4 test image, RUNS runs each (env BENCH_RUNS, default 5).
 //   qemount: qemu start → guest READY (booted), → 9P tree attached (ready to serve); qemu RSS then.
 //   guestmount: command start → mounted (it returns then); its qemu's RSS then.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +57,7 @@ async function benchGuestmount(image: string): Promise<Figures | string> {
   try {
     for (let i = -1; i < RUNS; i++) {
       const t0 = performance.now();
-      const mounted = await run('guestmount', ['-a', image, '--format=raw', '-m', '/dev/sda', '--ro', mnt], { env, timeout: 300_000 }).catch((e: Error) => e);
+      const mounted = await run('guestmount', ['--format=raw', '-a', image, '-m', '/dev/sda', '--ro', mnt], { env, timeout: 300_000 }).catch((e: Error) => e);
       if (mounted instanceof Error) return `failed: ${mounted.message.split('\n').slice(0, 3).join(' ')}`;
       const seconds = (performance.now() - t0) / 1000;
       const rss = (await guestfsQemuPid().then((pid) => (pid ? rssMiB(pid) : undefined))) ?? NaN;

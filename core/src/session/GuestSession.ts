@@ -105,24 +105,29 @@ export class GuestSession {
       });
     });
     died.catch(() => {});
+    /** `work`, unless the guest dies first; the loser never becomes an unhandled rejection. */
+    const unlessDead = <T>(work: Promise<T>): Promise<T> => {
+      work.catch(() => {});
+      return Promise.race([work, died]);
+    };
     let control: ControlChannel | undefined;
     let stream: Duplex | undefined;
     try {
-      const socket = await Promise.race([connectWithRetry(() => createConnection(controlSocket), { describe: `the guest's control port ${controlSocket}`, timeoutMs: 15_000 }), died]);
+      const socket = await unlessDead(connectWithRetry(() => createConnection(controlSocket), { describe: `the guest's control port ${controlSocket}`, timeoutMs: 15_000 }));
       control = new ControlChannel(socket);
       const channel = control;
       exited.then((exit) => channel.fail(new QemountError('E_GUEST_DIED', `the guest stopped (${describeExit(exit)})`)));
-      await Promise.race([control.ready(options.bootTimeoutMs ?? 60_000), died]);
+      await unlessDead(control.ready(options.bootTimeoutMs ?? 60_000));
       const bootMs = Date.now() - started;
       options.onStep?.('mount');
-      await Promise.race([control.command(mountCommand(options.fs, options.support, readOnly), options.mountTimeoutMs ?? 120_000), died]);
+      await unlessDead(control.command(mountCommand(options.fs, options.support, readOnly), options.mountTimeoutMs ?? 120_000));
       const mountMs = Date.now() - started;
       options.onStep?.('serve');
       await core.use(core.transportPlugin(options.transport).name);
       const connect = core.hooks.connect.get(options.transport);
-      stream = await Promise.race([connect?.promise({ transport: options.transport, path: ninepSocket }, { timeoutMs: 15_000 }), died]);
+      stream = await unlessDead(connect?.promise({ transport: options.transport, path: ninepSocket }, { timeoutMs: 15_000 }) ?? Promise.resolve(undefined));
       if (!stream) throw new QemountError('E_TRANSPORT', `transport ${options.transport} gave no connection`);
-      const fs = await Promise.race([P9Fs.connect(stream, { aname: '/mnt', timeoutMs: 15_000 }), died]);
+      const fs = await unlessDead(P9Fs.connect(stream, { aname: '/mnt', timeoutMs: 15_000 }));
       const serveMs = Date.now() - started;
       const session = new GuestSession(qemu, control, fs, exited, options, { boot: bootMs, mount: mountMs, serve: serveMs });
       // Once qemu or its 9P server is gone, nothing can answer: fail 9P requests with EIO now
