@@ -8,6 +8,9 @@ export type { PluginManifest, GuestDeclaration, FilesystemSupport, TableSupport,
 export type { SiteConfig, GuestSettings } from './generated/site-config.js';
 export type { Catalogue, CatalogueFormat, MagicRule, MagicCheck } from './generated/catalogue.js';
 
+/** Validators compiled from the schemas at build time (ajv standalone), by schema name. */
+export * as validators from './generated/validators.js';
+
 export const registryRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export type SchemaName = 'plugin-manifest' | 'site-config' | 'catalogue';

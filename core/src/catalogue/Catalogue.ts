@@ -4,9 +4,9 @@ import { cataloguePath, readCatalogue, type CatalogueFormat, type FormatKind } f
 import { validateAgainstSchema } from '../util/schemaValidator.js';
 import { QemountError } from '../QemountError.js';
 
-export type { FormatKind };
-export const formatKinds: readonly FormatKind[] = ['fs', 'pt', 'container'];
-export const kindNames: Record<FormatKind, string> = { fs: 'filesystem', pt: 'partition table', container: 'container' };
+import { formatKinds } from './kinds.js';
+
+export { formatKinds, kindNames, type FormatKind } from './kinds.js';
 
 export class Catalogue {
   private readonly byKind = new Map<FormatKind, Map<string, CatalogueFormat>>();

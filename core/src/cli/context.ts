@@ -1,6 +1,6 @@
 // What every command gets: the global options and a lazily created core.
 import type { Command } from 'commander';
-import { Qemount } from '../Qemount.js';
+import type { Qemount } from '../Qemount.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -16,7 +16,8 @@ export class CliContext {
 
   /** The engine, created on first use with the site config named by --config (or found by search). */
   qemount(): Promise<Qemount> {
-    this.core ??= Qemount.create({ file: this.globals.config });
+    // Imported on first use: --help and --version need none of the engine.
+    this.core ??= import('../Qemount.js').then(({ Qemount }) => Qemount.create({ file: this.globals.config }));
     return this.core;
   }
 }

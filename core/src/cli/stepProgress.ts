@@ -3,10 +3,9 @@
 // a terminal or when asked.
 import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 
-export interface StepDefinition<S extends string> {
-  id: S;
-  title: string;
-}
+import type { StepDefinition } from './steps.js';
+
+export type { StepDefinition };
 
 interface Gate {
   promise: Promise<void>;

@@ -1,7 +1,7 @@
 // Finds, reads and validates the site configuration (cosmiconfig), and fills in defaults.
-import { cosmiconfig } from 'cosmiconfig';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { SiteConfig } from '@qemount/registry';
 import { QemountError } from '../QemountError.js';
@@ -41,7 +41,34 @@ export interface LoadConfigOptions {
   overrides?: Partial<SiteConfig>;
 }
 
+/**
+ * Whether any file cosmiconfig would look at exists, from `start` up to the home folder and in
+ * the global config folder. Most hosts have none: then cosmiconfig (and its loaders) need not load.
+ */
+function anyConfigCandidate(start: string): boolean {
+  const home = homedir();
+  for (let dir = resolve(start); ; dir = dirname(dir)) {
+    for (const place of configSearchPlaces) {
+      const file = join(dir, place);
+      if (!existsSync(file)) continue;
+      if (place !== 'package.json') return true;
+      try {
+        if ((JSON.parse(readFileSync(file, 'utf8')) as { qemount?: unknown }).qemount !== undefined) return true;
+      } catch {
+        return true; // unreadable: let cosmiconfig say what is wrong
+      }
+    }
+    if (dir === home || dirname(dir) === dir) break;
+  }
+  const global = join(process.env.XDG_CONFIG_HOME || join(home, '.config'), 'qemount');
+  return existsSync(global);
+}
+
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedConfig> {
+  if (!options.file && !anyConfigCandidate(options.cwd ?? process.cwd())) {
+    return resolveConfig(validateAgainstSchema<SiteConfig>('site-config', {}, '(defaults)', 'E_CONFIG_INVALID'), undefined, options.overrides);
+  }
+  const { cosmiconfig } = await import('cosmiconfig');
   const explorer = cosmiconfig('qemount', {
     searchPlaces: configSearchPlaces,
     // Up from the start folder to the home folder, then ~/.config/qemount/.
@@ -71,7 +98,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   const raw = (found?.config ?? {}) as unknown;
   const file = found?.filepath;
   const config = validateAgainstSchema<SiteConfig>('site-config', raw, file ?? '(defaults)', 'E_CONFIG_INVALID', 'fix the config file; its schema is registry/schemas/site-config.schema.json');
-  return resolveConfig({ ...config, ...options.overrides }, file);
+  return resolveConfig(config, file, options.overrides);
 }
 
 function defaultCacheDir(): string {
@@ -84,7 +111,8 @@ function defaultStateDir(): string {
   return process.getuid?.() === 0 ? '/run/qemount' : join(tmpdir(), `qemount-${process.getuid?.() ?? 'user'}`);
 }
 
-export function resolveConfig(config: SiteConfig, file?: string): ResolvedConfig {
+export function resolveConfig(fromFile: SiteConfig, file?: string, overrides?: Partial<SiteConfig>): ResolvedConfig {
+  const config = { ...fromFile, ...overrides };
   const base = file ? dirname(file) : process.cwd();
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p.replace(/^~(?=\/|$)/, homedir())));
   return {

@@ -1,19 +1,20 @@
 // Validates data against the registry's JSON schemas and turns ajv's errors into one readable
 // message: the file, the JSON path (as a JSON pointer) and what was expected.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { readSchema, type SchemaName } from '@qemount/registry';
+import type { ErrorObject } from 'ajv';
+import { validators, type SchemaName } from '@qemount/registry';
 import { QemountError } from '../QemountError.js';
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true });
-const compiled = new Map<SchemaName, ValidateFunction>();
+type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
-function validator(name: SchemaName): ValidateFunction {
-  let fn = compiled.get(name);
-  if (!fn) {
-    fn = ajv.compile(readSchema(name));
-    compiled.set(name, fn);
-  }
-  return fn;
+/** Compiled at build time from the registry's schemas (see scripts/gen-types.mjs). */
+const compiled: Record<SchemaName, Validate> = {
+  'plugin-manifest': validators.pluginManifest as Validate,
+  'site-config': validators.siteConfig as Validate,
+  catalogue: validators.catalogue as Validate,
+};
+
+function validator(name: SchemaName): Validate {
+  return compiled[name];
 }
 
 /** One line per problem: `/guest/filesystems/ext4/access: must be one of "rw", "ro" (got "yes")`. */

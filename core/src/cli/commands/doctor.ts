@@ -1,5 +1,4 @@
 import type { RegisterCommand } from '../context.js';
-import { doctor } from '../../doctor.js';
 import { paint, printJson } from '../output.js';
 
 const marks = { ok: paint('green', 'ok  '), warn: paint('yellow', 'warn'), fail: paint('red', 'fail') };
@@ -10,6 +9,7 @@ export const registerDoctor: RegisterCommand = (program, context) => {
     .description('check this host: qemu, KVM, FUSE, guest assets; each line says how to fix what is missing')
     .option('--json', 'machine-readable output')
     .action(async (options: { json?: boolean }) => {
+      const { doctor } = await import('../../doctor.js');
       const checks = await doctor(await context.qemount());
       if (options.json) printJson(checks);
       else {

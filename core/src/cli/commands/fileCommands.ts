@@ -3,9 +3,7 @@
 import { Option, type Command } from 'commander';
 import type { RegisterCommand, CliContext } from '../context.js';
 import { parseImageSpec, type ImageSpec } from '../../files/imageSpec.js';
-import { listTree, type ListedEntry } from '../../files/listTree.js';
-import { copyOut } from '../../files/copyOut.js';
-import { openWithProgress } from '../openWithProgress.js';
+import type { ListedEntry } from '../../files/listTree.js';
 import type { P9Fs } from '../../p9/P9Fs.js';
 import { humanSize, paint, printJson, table } from '../output.js';
 import { QemountError } from '../../QemountError.js';
@@ -28,6 +26,7 @@ function withOpenOptions(command: Command): Command {
 /** Opens the image, runs `work` on its tree, and always powers the guest off. */
 async function withImage<T>(context: CliContext, spec: ImageSpec, flags: OpenFlags, work: (fs: P9Fs) => Promise<T>): Promise<T> {
   const core = await context.qemount();
+  const { openWithProgress } = await import('../openWithProgress.js');
   const opened = await openWithProgress(core, spec.image, { fs: flags.fs, guest: flags.guest, part: flags.part ?? spec.part });
   try {
     return await work(opened.session.fs);
@@ -61,6 +60,7 @@ export const registerFileCommands: RegisterCommand = (program, context) => {
     .option('--json', 'machine-readable output')
     .action(async (spec: string, options: OpenFlags & { long?: boolean; recursive?: boolean; json?: boolean }) => {
       const where = parseImageSpec(spec);
+      const { listTree } = await import('../../files/listTree.js');
       const entries = await withImage(context, where, options, (fs) => listTree(fs, where.path, { recursive: options.recursive }));
       if (options.json) printJson(entries);
       else printListing(entries, Boolean(options.long));
@@ -87,6 +87,7 @@ export const registerFileCommands: RegisterCommand = (program, context) => {
     .option('--json', 'print what was copied as JSON')
     .action(async (spec: string, dest: string, options: OpenFlags & { recursive?: boolean; json?: boolean }) => {
       const where = parseImageSpec(spec);
+      const { copyOut } = await import('../../files/copyOut.js');
       const totals = await withImage(context, where, options, (fs) => copyOut(fs, where.path, dest, { recursive: options.recursive }));
       if (options.json) printJson(totals);
       else if (process.stderr.isTTY) process.stderr.write(`copied ${totals.files} files (${humanSize(totals.bytes)}), ${totals.directories} directories, ${totals.links} links\n`);

@@ -1,7 +1,7 @@
 import { Option } from 'commander';
 import type { RegisterCommand } from '../context.js';
-import { formatMatrix, type FormatGuestSupport } from '../../formatMatrix.js';
-import { kindNames, type FormatKind } from '../../catalogue/Catalogue.js';
+import type { FormatGuestSupport } from '../../formatMatrix.js';
+import { kindNames, type FormatKind } from '../../catalogue/kinds.js';
 import { paint, printJson, table } from '../output.js';
 
 function cell(support: FormatGuestSupport | null): string {
@@ -19,6 +19,7 @@ export const registerFormats: RegisterCommand = (program, context) => {
     .addOption(new Option('--kind <kind>', 'only filesystems or only partition tables').choices(['fs', 'pt']))
     .action(async (options: { json?: boolean; guest?: string; kind?: FormatKind }) => {
       const core = await context.qemount();
+      const { formatMatrix } = await import('../../formatMatrix.js');
       const matrix = formatMatrix(core, { kind: options.kind, guest: options.guest });
       if (options.json) return printJson(matrix);
       for (const kind of ['fs', 'pt'] as const) {

@@ -1,4 +1,3 @@
-import { Listr } from 'listr2';
 import type { RegisterCommand } from '../context.js';
 import { paint, printJson } from '../output.js';
 import type { GuestAssetStatus } from '../../guests/GuestDriver.js';
@@ -12,6 +11,7 @@ export const registerGuestBuild: RegisterCommand = (program, context) => {
     .option('--force', 'rebuild even if the cached assets are current')
     .option('--json', 'machine-readable output')
     .action(async (name: string, options: { force?: boolean; json?: boolean }) => {
+      const { Listr } = await import('listr2');
       const core = await context.qemount();
       const driver = await core.guestDriver(core.guest(name).id);
       let status: GuestAssetStatus | undefined;

@@ -1,5 +1,4 @@
 import type { RegisterCommand } from '../context.js';
-import { listGuests } from '../../guests/listGuests.js';
 import { paint, printJson, table } from '../output.js';
 
 export const registerGuests: RegisterCommand = (program, context) => {
@@ -8,6 +7,7 @@ export const registerGuests: RegisterCommand = (program, context) => {
     .description('every installed guest: where it comes from, whether its assets are here, what it supports')
     .option('--json', 'machine-readable output')
     .action(async (options: { json?: boolean }) => {
+      const { listGuests } = await import('../../guests/listGuests.js');
       const guests = await listGuests(await context.qemount());
       if (options.json) return printJson(guests);
       const rows = guests.map((g) => [

@@ -1,5 +1,4 @@
 import type { RegisterCommand } from '../context.js';
-import { listMounts } from '../../mounts/manageMounts.js';
 import { paint, printJson, table } from '../output.js';
 
 export const registerList: RegisterCommand = (program, context) => {
@@ -8,6 +7,7 @@ export const registerList: RegisterCommand = (program, context) => {
     .description('the mounts qemount holds (mounts left by killed processes are cleaned up)')
     .option('--json', 'machine-readable output')
     .action(async (flags: { json?: boolean }) => {
+      const { listMounts } = await import('../../mounts/manageMounts.js');
       const mounts = await listMounts(await context.qemount());
       if (flags.json) return printJson(mounts);
       if (!mounts.length) return console.log('nothing mounted');

@@ -1,13 +1,8 @@
 import { Option } from 'commander';
 import type { RegisterCommand } from '../context.js';
-import { Mount, type MountStep } from '../../mounts/Mount.js';
-import { mountInBackground } from '../../mounts/mountInBackground.js';
 import type { MountRecord } from '../../mounts/MountRecord.js';
-import { withStepProgress, type StepDefinition } from '../stepProgress.js';
-import { openSteps } from '../openWithProgress.js';
+import { mountSteps } from '../steps.js';
 import { paint, printJson } from '../output.js';
-
-const mountSteps: StepDefinition<MountStep>[] = [...openSteps, { id: 'frontend', title: 'mount on the host' }];
 
 interface MountFlags {
   part?: number;
@@ -41,8 +36,11 @@ export const registerMount: RegisterCommand = (program, context) => {
     .option('--foreground', 'stay in the foreground until Ctrl-C (then unmount)')
     .option('--json', 'print the mount as JSON')
     .action(async (image: string, mountpoint: string, flags: MountFlags) => {
-      const core = await context.qemount();
       const startedAt = Date.now();
+      const core = await context.qemount();
+      const [{ Mount }, { mountInBackground }, { withStepProgress }] = await Promise.all([
+        import('../../mounts/Mount.js'), import('../../mounts/mountInBackground.js'), import('../stepProgress.js'),
+      ]);
       const options = { part: flags.part, fs: flags.fs, guest: flags.guest, transport: flags.transport, rw: flags.rw, snapshot: flags.snapshot, startedAt };
       if (!flags.foreground) {
         const record = await withStepProgress(mountSteps, (onStep) => mountInBackground(core, image, mountpoint, { ...options, onStep }), { quiet: flags.json });

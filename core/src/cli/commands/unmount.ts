@@ -1,5 +1,4 @@
 import type { RegisterCommand } from '../context.js';
-import { unmount } from '../../mounts/manageMounts.js';
 import { printJson } from '../output.js';
 
 export const registerUnmount: RegisterCommand = (program, context) => {
@@ -11,6 +10,7 @@ export const registerUnmount: RegisterCommand = (program, context) => {
     .option('--force', 'kill what does not stop and detach lazily (for busy, stale or dead mounts)')
     .option('--json', 'machine-readable output')
     .action(async (mountpoint: string, flags: { force?: boolean; json?: boolean }) => {
+      const { unmount } = await import('../../mounts/manageMounts.js');
       const result = await unmount(await context.qemount(), mountpoint, { force: flags.force });
       if (flags.json) printJson(result);
       else console.log(`unmounted ${result.mountpoint}${result.how === 'forced' ? ' (forced)' : ''}`);
