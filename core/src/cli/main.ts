@@ -13,8 +13,9 @@ import { registerMount } from './commands/mount.js';
 import { registerUnmount } from './commands/unmount.js';
 import { registerList } from './commands/list.js';
 import { registerLogs } from './commands/logs.js';
+import { registerDemo } from './commands/demo.js';
 
-const commands: RegisterCommand[] = [registerMount, registerUnmount, registerList, registerLogs, registerFormats, registerDetect, registerGuests, registerDoctor, registerGuestBuild, registerFileCommands];
+const commands: RegisterCommand[] = [registerMount, registerUnmount, registerList, registerLogs, registerFormats, registerDetect, registerGuests, registerDoctor, registerGuestBuild, registerFileCommands, registerDemo];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
