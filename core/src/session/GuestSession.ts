@@ -2,7 +2,7 @@
 // its control port, and a 9P connection to what it serves. If qemu exits, every pending and
 // future 9P request fails with EIO at once and the session reports the guest dead.
 import { execa, type ResultPromise } from 'execa';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
@@ -95,6 +95,8 @@ export class GuestSession {
     const started = Date.now();
     options.onStep?.('boot');
     const qemu = execa(qemuSystemBinary(), args, { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', buffer: false });
+    // For cleaning up after a killed owner (see pruneSessions).
+    await writeFile(join(dir, 'qemu.pid'), `${qemu.pid}\n`).catch(() => {});
     let stderr = '';
     qemu.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited: Promise<GuestExit> = qemu.then((r) => ({ code: r.exitCode ?? null, signal: r.signal ?? null }));

@@ -1,7 +1,8 @@
 // From an image path to a live 9P tree: detect → choose the partition and the guest → guest
 // assets → boot → mount in the guest → connect. Used by the file commands and by mounts.
 import { randomBytes } from 'node:crypto';
-import { readdir, rm, stat } from 'node:fs/promises';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
+import { isAlive } from '../mounts/MountRecord.js';
 import { join } from 'node:path';
 import type { Access } from '@qemount/registry';
 import type { Qemount } from '../Qemount.js';
@@ -39,13 +40,24 @@ export interface OpenedImage {
   dir: string;
 }
 
-/** Session folders of guests that are gone, older than a day, are removed. */
-async function pruneOldSessions(root: string): Promise<void> {
+/**
+ * Cleans up after file commands that were killed: a session folder is named after the process
+ * that owns it; when that process is gone, its qemu (if still running) is stopped and the folder
+ * removed. Folders of finished sessions are kept a day for their console logs.
+ */
+async function pruneSessions(root: string): Promise<void> {
   const names = await readdir(root).catch(() => [] as string[]);
   const dayAgo = Date.now() - 86_400_000;
   await Promise.all(names.map(async (name) => {
-    const info = await stat(join(root, name)).catch(() => undefined);
-    if (info && info.mtimeMs < dayAgo) await rm(join(root, name), { recursive: true, force: true });
+    const dir = join(root, name);
+    const owner = Number(name.split('-')[0]);
+    if (owner && !isAlive(owner)) {
+      const qemuPid = Number(await readFile(join(dir, 'qemu.pid'), 'utf8').catch(() => ''));
+      const cmdline = qemuPid ? await readFile(`/proc/${qemuPid}/cmdline`, 'utf8').catch(() => '') : '';
+      if (cmdline.includes(dir)) process.kill(qemuPid, 'SIGKILL');
+    }
+    const info = await stat(dir).catch(() => undefined);
+    if (info && info.mtimeMs < dayAgo) await rm(dir, { recursive: true, force: true });
   }));
 }
 
@@ -94,7 +106,7 @@ export async function openImage(core: Qemount, image: string, options: OpenOptio
   const accel = await chooseAccelerator(core.config.accelerator, core.config.cacheDir, await driver.probeKernel?.());
 
   const sessions = join(core.config.stateDir, 'sessions');
-  await pruneOldSessions(sessions);
+  await pruneSessions(sessions);
   const dir = options.dir ?? join(sessions, `${process.pid}-${randomBytes(3).toString('hex')}`);
   const session = await GuestSession.start(core, {
     guest: best.guest,
