@@ -77,7 +77,8 @@ export async function openImage(core: Qemount, image: string, options: OpenOptio
   const disk = await core.detect(image);
   const target = selectTarget(core, disk, options);
   const access: Access = options.access ?? 'ro';
-  const readOnly = access === 'ro';
+  // A snapshot mount writes, but only to qemu's throw-away overlay.
+  const readOnly = access === 'ro' && !options.snapshot;
   step('detect', `${target.fs}${target.partition ? ` in partition ${target.partition.index}` : ''} (${disk.container.format})`);
 
   const guestId = options.guest === undefined ? undefined : core.guest(options.guest).id;
