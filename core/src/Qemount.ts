@@ -1,6 +1,6 @@
 // The engine: a frozen set of tapable hooks plus the registry of plugins, catalogue and site
 // config. Plugins only tap hooks; everything the CLI does goes through this class.
-import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, HookMap, SyncWaterfallHook } from 'tapable';
+import { AsyncParallelHook, AsyncSeriesBailHook, AsyncSeriesHook, AsyncSeriesWaterfallHook, HookMap, SyncWaterfallHook } from 'tapable';
 import { pathToFileURL } from 'node:url';
 import { join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -43,6 +43,13 @@ export interface LaunchContext {
   fs?: string;
   transport: string;
   readOnly: boolean;
+  /** The session's folder (sockets, logs). */
+  dir: string;
+  /**
+   * Where the host will reach the guest's 9P server: by default the virtio-serial port's unix
+   * socket; a transport that serves 9P another way (tcp) sets its own here.
+   */
+  address: TransportAddress;
   [key: string]: unknown;
 }
 
@@ -85,8 +92,8 @@ function createHooks() {
     chooseGuest: new SyncWaterfallHook<[GuestCandidate[], GuestChoiceRequest]>(['candidates', 'request']),
     /** HookMap of AsyncSeriesBailHook keyed by guest id — runs when a guest is needed; its plugin returns the driver. */
     guest: new HookMap(() => new AsyncSeriesBailHook<[], GuestDriver | undefined>([])),
-    /** SyncWaterfallHook — runs just before qemu starts; each tap transforms the argument list. */
-    qemuArgs: new SyncWaterfallHook<[string[], LaunchContext]>(['args', 'context']),
+    /** AsyncSeriesWaterfallHook — runs just before qemu starts; each tap transforms the argument list (and may set context.address). */
+    qemuArgs: new AsyncSeriesWaterfallHook<[string[], LaunchContext]>(['args', 'context']),
     /** HookMap of AsyncSeriesBailHook keyed by transport id — runs when the host connects to a guest's 9P server; returns the byte stream. */
     connect: new HookMap(() => new AsyncSeriesBailHook<[TransportAddress, ConnectOptions], Duplex | undefined>(['address', 'options'])),
     /** HookMap of AsyncSeriesBailHook keyed by frontend id — runs when a mount is exposed to the user; returns a handle to close it. */

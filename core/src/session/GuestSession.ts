@@ -7,7 +7,7 @@ import { createConnection } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import type { FilesystemSupport } from '@qemount/registry';
-import type { Qemount } from '../Qemount.js';
+import type { LaunchContext, Qemount, TransportAddress } from '../Qemount.js';
 import { QemountError } from '../QemountError.js';
 import { P9Fs } from '../p9/P9Fs.js';
 import { connectWithRetry } from '../p9/connectRetry.js';
@@ -87,8 +87,10 @@ export class GuestSession {
     const consoleLog = join(dir, 'console.log');
     await Promise.all([controlSocket, ninepSocket].map((s) => rm(s, { force: true })));
     const { readOnly } = options;
-    const context = { guest: options.guest, fs: options.fs, transport: options.transport, readOnly, dir };
-    const args = core.hooks.qemuArgs.call(
+    // The transport's plugin may need to add to the command line (tcp: a forwarded port).
+    await core.use(core.transportPlugin(options.transport).name);
+    const context: LaunchContext = { guest: options.guest, fs: options.fs, transport: options.transport, readOnly, dir, address: { transport: options.transport, path: ninepSocket } };
+    const args = await core.hooks.qemuArgs.promise(
       qemuArgs({ machine: await bestMachine(), accel: options.accel, memoryMiB: options.memoryMiB, boot: options.boot, disk: options.disk, controlSocket, ninepSocket, consoleLog }),
       context,
     );
@@ -125,11 +127,9 @@ export class GuestSession {
       await unlessDead(control.command(mountCommand(options.fs, options.support, readOnly), options.mountTimeoutMs ?? 120_000));
       const mountMs = Date.now() - started;
       options.onStep?.('serve');
-      await core.use(core.transportPlugin(options.transport).name);
-      const connect = core.hooks.connect.get(options.transport);
-      stream = await unlessDead(connect?.promise({ transport: options.transport, path: ninepSocket }, { timeoutMs: 15_000 }) ?? Promise.resolve(undefined));
-      if (!stream) throw new QemountError('E_TRANSPORT', `transport ${options.transport} gave no connection`);
-      const fs = await unlessDead(P9Fs.connect(stream, { aname: '/mnt', timeoutMs: 15_000 }));
+      const attached = await unlessDead(attach9p(core, context.address, 15_000));
+      stream = attached.stream;
+      const { fs } = attached;
       const serveMs = Date.now() - started;
       const session = new GuestSession(qemu, control, fs, exited, options, { boot: bootMs, mount: mountMs, serve: serveMs });
       // Once qemu or its 9P server is gone, nothing can answer: fail 9P requests with EIO now
@@ -181,6 +181,28 @@ export class GuestSession {
   /** Stops qemu at once (no sync). */
   kill(): void {
     this.qemu.kill('SIGKILL');
+  }
+}
+
+/**
+ * Connects to the guest's 9P server and attaches to its tree, retrying until the deadline: a
+ * forwarded TCP port accepts before the guest listens, then drops the connection.
+ */
+async function attach9p(core: Qemount, address: TransportAddress, timeoutMs: number): Promise<{ stream: Duplex; fs: P9Fs }> {
+  const deadline = Date.now() + timeoutMs;
+  const connect = core.hooks.connect.get(address.transport);
+  if (!connect) throw new QemountError('E_TRANSPORT', `no plugin connects the ${address.transport} transport`);
+  for (;;) {
+    const left = () => Math.max(1000, deadline - Date.now());
+    const stream = await connect.promise(address, { timeoutMs: left() });
+    if (!stream) throw new QemountError('E_TRANSPORT', `transport ${address.transport} gave no connection`);
+    try {
+      return { stream, fs: await P9Fs.connect(stream, { aname: '/mnt', timeoutMs: left() }) };
+    } catch (error) {
+      stream.destroy();
+      if (Date.now() >= deadline) throw error;
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 }
 

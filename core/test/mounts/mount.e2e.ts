@@ -59,8 +59,9 @@ const sha256File = async (path: string) => createHash('sha256').update(await rea
 const umask = process.umask();
 
 // Read-only: the whole tree, for each of these images (Unix filesystems also keep their modes).
-const readOnlyCases: { image: string; part?: number; unixModes?: boolean }[] = [
+const readOnlyCases: { image: string; part?: number; unixModes?: boolean; transport?: string }[] = [
   { image: 'ext4', unixModes: true },
+  { image: 'ext4', unixModes: true, transport: 'tcp' },
   { image: 'fat32' },
   { image: 'xfs', unixModes: true },
   { image: 'btrfs', unixModes: true },
@@ -70,9 +71,10 @@ const readOnlyCases: { image: string; part?: number; unixModes?: boolean }[] = [
   { image: 'gpt', part: 2, unixModes: true },
   { image: 'qcow2', part: 2, unixModes: true },
 ];
-for (const { image, part, unixModes } of readOnlyCases) {
-  test(`mount ${image}${part ? ` --part ${part}` : ''}: the whole tree reads back through FUSE`, async () => {
-    const mountpoint = await mount(await filledImage(image), part ? ['--part', String(part)] : []);
+for (const { image, part, unixModes, transport } of readOnlyCases) {
+  const args = [...(part ? ['--part', String(part)] : []), ...(transport ? ['--transport', transport] : [])];
+  test(`mount ${image} ${args.join(' ')}: the whole tree reads back through FUSE`, async () => {
+    const mountpoint = await mount(await filledImage(image), args);
     try {
       const found = await readMounted(mountpoint);
       assert.equal(compareTrees(found, expectedFor(image)), [], `${image}: the mounted tree differs from the source`);

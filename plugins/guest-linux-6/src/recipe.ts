@@ -14,6 +14,8 @@ export const recipe = {
   helpers: { 'ntfs-3g': { 'bin/ntfs-3g': 'bin/ntfs-3g' } } as Record<string, Record<string, string>>,
   /** Modules every boot needs: virtio transport (mmio for microvm, pci for q35), disk, serial ports. */
   baseModules: ['virtio_mmio', 'virtio_pci', 'virtio_blk', 'virtio_console'],
+  /** Modules loaded only when 9P is served over TCP (the tcp transport): the virtio NIC. */
+  networkModules: ['virtio_net'],
   /** Guest-side kernel command line (the host adds per-boot values such as tsc_early_khz). */
   append: [
     'console=ttyS0', 'quiet', 'panic=-1', 'rdinit=/init',

@@ -4,7 +4,7 @@
 // sha256 with the source tree. Also partitions of MBR and GPT disks and container forms.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildImage, corpus, expectedFor, filledImage, qemount, root } from '../../../test/e2e/lib/harness.ts';
@@ -89,5 +89,28 @@ for (const [image, { why, guestSays }] of Object.entries(unmountable)) {
     assert.not.match(run.stderr, /\n\s+at /, 'no stack trace');
   });
 }
+
+test('a zeroed superblock: detection says so, and forcing --fs ext4 brings back the kernel\'s own words, promptly', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'qemount-corrupt-'));
+  try {
+    const image = join(dir, 'ext4-zeroed.img');
+    await copyFile(await buildImage('ext4'), image);
+    const file = await open(image, 'r+');
+    await file.write(Buffer.alloc(4096), 0, 4096, 0); // boot block and the ext4 superblock at 1 KiB
+    await file.close();
+    const detected = await qemount(['ls', `${image}:/`]);
+    assert.is.not(detected.code, 0);
+    assert.match(detected.stderr, /no filesystem was recognised/);
+    assert.match(detected.stderr, /--fs TYPE/);
+    const forced = await qemount(['ls', '--fs', 'ext4', `${image}:/`]);
+    assert.is.not(forced.code, 0);
+    assert.match(forced.stderr, /mount failed in the guest/);
+    assert.match(forced.stderr, /EXT4-fs \(vda\): VFS: Can't find ext4 filesystem/);
+    // Boot plus a refused mount: seconds, not a timeout (the guest's boot timeout is 60 s).
+    assert.ok(forced.ms < 30_000, `took ${forced.ms} ms`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
 
 test.run();

@@ -13,12 +13,14 @@ interface OpenFlags {
   fs?: string;
   guest?: string;
   part?: number;
+  transport?: string;
 }
 
 function withOpenOptions(command: Command): Command {
   return command
     .option('--fs <type>', 'filesystem type to mount (overrides detection)')
     .option('--guest <name>', 'guest to boot (overrides the automatic choice)')
+    .option('--transport <name>', 'how the host reaches the guest: unix (default) or tcp')
     .addOption(new Option('--part <n>', 'partition number, as `qemount detect` shows it').argParser((v) => Number.parseInt(v, 10)))
     .addHelpText('after', '\nIMAGE[:PART]:PATH — e.g. disk.qcow2:/etc/hostname, disk.img:2:/home (PART as `qemount detect` numbers it).');
 }
@@ -27,7 +29,7 @@ function withOpenOptions(command: Command): Command {
 async function withImage<T>(context: CliContext, spec: ImageSpec, flags: OpenFlags, work: (fs: P9Fs) => Promise<T>): Promise<T> {
   const core = await context.qemount();
   const { openWithProgress } = await import('../openWithProgress.js');
-  const opened = await openWithProgress(core, spec.image, { fs: flags.fs, guest: flags.guest, part: flags.part ?? spec.part });
+  const opened = await openWithProgress(core, spec.image, { fs: flags.fs, guest: flags.guest, part: flags.part ?? spec.part, transport: flags.transport });
   try {
     return await work(opened.session.fs);
   } finally {

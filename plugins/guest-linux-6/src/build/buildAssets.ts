@@ -108,6 +108,8 @@ export async function buildAssets(inputs: BuildInputs): Promise<{ dir: string; r
   const moduleRoot = join(root, 'lib', 'modules', kernelRelease);
   const modules = await ModuleIndex.load(moduleRoot);
   const baseModules = modules.closure(recipe.baseModules);
+  const baseNames = new Set(baseModules.map((m) => m.name));
+  const networkModules = modules.closure(recipe.networkModules).filter((m) => !baseNames.has(m.name));
   const moduleEntries = async (list: typeof baseModules): Promise<CpioEntry[]> =>
     Promise.all(list.map(async (m) => ({ path: `lib/modules/${m.name}.ko`, type: 'file' as const, data: stripModuleSignature(await readFile(join(moduleRoot, m.path))) })));
   // One line per module: "[?]name.ko [parameters]"; "?" marks a module whose failure is harmless.
@@ -127,17 +129,17 @@ export async function buildAssets(inputs: BuildInputs): Promise<{ dir: string; r
     { path: 'lib64/ld-linux-x86-64.so.2', type: 'file', mode: 0o755, data: await readFile(loader) },
     ...(await libraryEntries(baseLibs)),
     // diod resolves the peer's name; keep that local.
-    { path: 'etc/hosts', type: 'file', data: '127.0.0.1 localhost\n' },
+    { path: 'etc/hosts', type: 'file', data: '127.0.0.1 localhost\n10.0.2.2 qemu-host\n' },
     { path: 'etc/nsswitch.conf', type: 'file', data: 'hosts: files\npasswd: files\ngroup: files\n' },
     { path: 'etc/passwd', type: 'file', data: 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' },
     { path: 'etc/group', type: 'file', data: 'root:x:0:\nnogroup:x:65534:\n' },
     { path: 'etc/qemount/base.modules', type: 'file', data: loadList(baseModules) },
-    ...(await moduleEntries(baseModules)),
+    { path: 'etc/qemount/net.modules', type: 'file', data: loadList(networkModules) },
+    ...(await moduleEntries([...baseModules, ...networkModules])),
   ];
   await writeFile(join(work, 'base.cpio'), writeCpio(withParentDirs(base)));
 
   progress('writing the filesystem archives');
-  const baseNames = new Set(baseModules.map((m) => m.name));
   const skipLibs = new Set([...baseLibs.keys(), 'ld-linux-x86-64.so.2']);
   await mkdir(join(work, 'fs'), { recursive: true });
   for (const [id, fs] of Object.entries(inputs.filesystems)) {
