@@ -5,10 +5,10 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AsyncSeriesBailHook, HookMap } from 'tapable';
+import { AsyncSeriesBailHook, AsyncSeriesWaterfallHook, HookMap } from 'tapable';
 import type { Duplex } from 'node:stream';
-import { P9Fs, type Qemount } from '@qemount/core';
-import plugin, { connectTcp } from '../src/index.js';
+import { P9Fs, type LaunchContext, type Qemount } from '@qemount/core';
+import plugin, { connectTcp, forwardGuestPort } from '../src/index.js';
 import { readManifest } from '../../../core/src/plugins/discoverPlugins.js';
 import { diodListening, freePort, pause, rejection, tempDir, within, type Diod } from '../../../core/test/p9/diod.js';
 
@@ -55,7 +55,10 @@ test('connect retries while the port refuses (guest still booting), then a 9P se
 });
 
 test('apply() taps connect.for("tcp"); host defaults to 127.0.0.1', async () => {
-  const hooks = { connect: new HookMap(() => new AsyncSeriesBailHook<[unknown, unknown], Duplex | undefined>(['address', 'options'])) };
+  const hooks = {
+    connect: new HookMap(() => new AsyncSeriesBailHook<[unknown, unknown], Duplex | undefined>(['address', 'options'])),
+    qemuArgs: new AsyncSeriesWaterfallHook<[string[], unknown]>(['args', 'context']),
+  };
   plugin.apply({ hooks } as unknown as Qemount);
   assert.is(plugin.name, 'transport-tcp');
   const port = await freePort();
@@ -66,6 +69,21 @@ test('apply() taps connect.for("tcp"); host defaults to 127.0.0.1', async () => 
   fs.close();
   const noPort = await rejection(hooks.connect.get('tcp')!.promise({ transport: 'tcp', host: '127.0.0.1' }, {}));
   assert.is((noPort as { code?: string }).code, 'E_TRANSPORT_ADDRESS');
+});
+
+test('qemuArgs: a tcp launch forwards a free loopback port to the guest\'s 9P port and says so to the kernel; others are left alone', async () => {
+  const args = ['-machine', 'microvm', '-append', 'console=ttyS0 quiet'];
+  const unix = { transport: 'unix', address: { transport: 'unix', path: '/run/x/9p.sock' } } as unknown as LaunchContext;
+  assert.equal(await forwardGuestPort([...args], unix), args);
+  assert.equal(unix.address, { transport: 'unix', path: '/run/x/9p.sock' });
+  const tcp = { transport: 'tcp', address: { transport: 'tcp' } } as unknown as LaunchContext;
+  const out = await forwardGuestPort([...args], tcp);
+  const port = tcp.address.port!;
+  assert.ok(port > 1024, `port ${port}`);
+  assert.equal(tcp.address, { transport: 'tcp', host: '127.0.0.1', port });
+  assert.is(out[out.indexOf('-append') + 1], 'console=ttyS0 quiet qemount.9p=tcp');
+  assert.ok(out.includes(`user,id=qemount-net,restrict=on,hostfwd=tcp:127.0.0.1:${port}-10.0.2.15:564`), out.join(' '));
+  assert.ok(out.includes('virtio-net-device,netdev=qemount-net'));
 });
 
 test('connect gives up at the deadline with E_CONNECT and ECONNREFUSED underneath', async () => {
