@@ -12,6 +12,8 @@ interface Gate {
   resolve(): void;
   reject(error: unknown): void;
   detail?: string;
+  /** Shows a detail while the step runs (set once its task has started). */
+  show?: (detail: string) => void;
 }
 
 function gate(): Gate {
@@ -32,7 +34,10 @@ export async function withStepProgress<S extends string, T>(
   const onStep = (step: S, detail?: string) => {
     const index = steps.findIndex((s) => s.id === step);
     if (index < 0) return;
-    if (detail) gates.get(step)!.detail = detail;
+    if (detail) {
+      gates.get(step)!.detail = detail;
+      gates.get(step)!.show?.(detail);
+    }
     // A step starting means every step before it is done.
     for (; reached < index; reached++) gates.get(steps[reached].id)!.resolve();
   };
@@ -45,8 +50,9 @@ export async function withStepProgress<S extends string, T>(
   const list = new Listr(
     steps.map(({ id, title }) => ({
       title,
-      task: async (_: unknown, task: { title: string }) => {
+      task: async (_: unknown, task: { title: string; output?: string }) => {
         const started = Date.now();
+        gates.get(id)!.show = (detail) => (task.output = detail);
         await gates.get(id)!.promise;
         const detail = gates.get(id)!.detail;
         task.title = `${title}${detail ? `: ${detail}` : ''} ${((Date.now() - started) / 1000).toFixed(1)} s`;

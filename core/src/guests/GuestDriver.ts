@@ -34,8 +34,8 @@ export interface GuestDriver {
   assets(): Promise<GuestAssetStatus>;
   /** Builds or fetches the assets; resolves to their status. Throws a QemountError if it cannot. */
   build(options?: GuestBuildOptions): Promise<GuestAssetStatus>;
-  /** Kernel and initrd to boot for mounting `fs` (a catalogue id); builds assets if needed. */
-  bootSpec?(fs: string): Promise<GuestBootSpec>;
+  /** Kernel and initrd to boot for mounting `fs` (a catalogue id); builds assets if needed (with progress). */
+  bootSpec?(fs: string, options?: Pick<GuestBuildOptions, 'progress'>): Promise<GuestBootSpec>;
   /** A built Linux kernel (PVH ELF) the KVM probe may boot to see whether KVM runs real guests. */
   probeKernel?(): Promise<string | undefined>;
 }

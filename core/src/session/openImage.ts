@@ -102,8 +102,11 @@ export async function openImage(core: Qemount, image: string, options: OpenOptio
     });
   }
   const { candidate: best, driver } = picked;
-  step('guest', `${best.guest}: ${best.reasons.join(', ')}${unbootable.length ? `; skipped ${unbootable.join(', ')}` : ''}`);
-  const boot = await driver.bootSpec!(target.fs);
+  const chosen = `${best.guest}: ${best.reasons.join(', ')}${unbootable.length ? `; skipped ${unbootable.join(', ')}` : ''}`;
+  step('guest', chosen);
+  // The first use builds the guest's assets: say so while it happens.
+  const boot = await driver.bootSpec!(target.fs, { progress: (message) => step('guest', `building guest ${best.guest}: ${message}`) });
+  step('guest', chosen);
   const accel = await chooseAccelerator(core.config.accelerator, core.config.cacheDir, await driver.probeKernel?.());
 
   const sessions = join(core.config.stateDir, 'sessions');

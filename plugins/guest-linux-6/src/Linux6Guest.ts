@@ -45,9 +45,9 @@ export class Linux6Guest implements GuestDriver {
     return this.assets();
   }
 
-  async bootSpec(fs: string): Promise<GuestBootSpec> {
+  async bootSpec(fs: string, options: Pick<GuestBuildOptions, 'progress'> = {}): Promise<GuestBootSpec> {
     const status = await this.assets();
-    if (!status.present) await this.build();
+    if (!status.present) await this.build(options);
     const current = (await readCurrentBuild(this.assetRoot))!;
     const fsArchive = join(current.dir, 'fs', `${fs}.cpio`);
     if (!existsSync(fsArchive)) throw new QemountError('E_GUEST_UNSUPPORTED', `guest linux-6 has no support for ${fs} in its build`, { hint: `${buildCommand} --force` });
