@@ -48,11 +48,12 @@ async function findRecord(core: Qemount, mountpoint: string): Promise<MountRecor
   return undefined;
 }
 
+const notMounted = (path: string) =>
+  new QemountError('E_NOT_MOUNTED', `nothing is mounted by qemount on ${path}`, { hint: 'qemount list   (shows what is mounted)', exitCode: 2 });
+
 export async function findMount(core: Qemount, mountpoint: string): Promise<MountRecord> {
   const record = await findRecord(core, mountpoint);
-  if (!record) {
-    throw new QemountError('E_NOT_MOUNTED', `nothing is mounted by qemount on ${resolve(mountpoint)}`, { hint: 'qemount list   (shows what is mounted)', exitCode: 2 });
-  }
+  if (!record) throw notMounted(resolve(mountpoint));
   return record;
 }
 
@@ -73,7 +74,7 @@ export async function unmount(core: Qemount, mountpoint: string, options: Unmoun
       await detachMountpoint(path);
       return { mountpoint: path, how: 'forced' };
     }
-    return findMount(core, mountpoint).then(() => ({ mountpoint: path, how: 'clean' as const }));
+    throw notMounted(path);
   }
   if (options.force || statusOf(record) === 'stale') {
     await cleanUp(core.config.stateDir, record);
