@@ -16,14 +16,6 @@ export const registryRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export type SchemaName = 'plugin-manifest' | 'site-config' | 'catalogue';
 export type FormatKind = 'fs' | 'pt' | 'container';
 
-export function schemaPath(name: SchemaName): string {
-  return join(registryRoot, 'schemas', `${name}.schema.json`);
-}
-
-export function readSchema(name: SchemaName): Record<string, unknown> {
-  return JSON.parse(readFileSync(schemaPath(name), 'utf8'));
-}
-
 const catalogueFiles: Record<FormatKind, string> = {
   fs: 'filesystems.json',
   pt: 'partition-tables.json',

@@ -44,34 +44,25 @@ export function u64be(buf: Buffer, offset: number): number {
   return buf.readUInt32BE(offset) * 2 ** 32 + buf.readUInt32BE(offset + 4);
 }
 
-let crcTable: Uint32Array | undefined;
-/** CRC-32 (IEEE), as GPT uses it. */
-export function crc32(buf: Buffer): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
+/** A table-driven reflected CRC-32 for one polynomial (the table is built on first use). */
+function reflectedCrc32(polynomial: number): (buf: Buffer) => number {
+  let table: Uint32Array | undefined;
+  return (buf) => {
+    if (!table) {
+      table = new Uint32Array(256);
+      for (let n = 0; n < 256; n++) {
+        let c = n;
+        for (let k = 0; k < 8; k++) c = c & 1 ? polynomial ^ (c >>> 1) : c >>> 1;
+        table[n] = c >>> 0;
+      }
     }
-  }
-  let crc = 0xffffffff;
-  for (const byte of buf) crc = crcTable[(crc ^ byte) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+    let crc = 0xffffffff;
+    for (const byte of buf) crc = table[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+    return (crc ^ 0xffffffff) >>> 0;
+  };
 }
 
-let crc32cTable: Uint32Array | undefined;
+/** CRC-32 (IEEE), as GPT uses it. */
+export const crc32 = reflectedCrc32(0xedb88320);
 /** CRC-32C (Castagnoli), as VHDX uses it. */
-export function crc32c(buf: Buffer): number {
-  if (!crc32cTable) {
-    crc32cTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-      crc32cTable[n] = c >>> 0;
-    }
-  }
-  let crc = 0xffffffff;
-  for (const byte of buf) crc = crc32cTable[(crc ^ byte) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
+export const crc32c = reflectedCrc32(0x82f63b78);

@@ -75,7 +75,7 @@ export class Mount {
     try {
       const context: MountContext = { image: disk.image, guest: options.guest ?? '', fs: options.fs ?? '', readOnly: accessMode === 'ro', mountpoint: target };
       await core.hooks.beforeMount.promise(context);
-      opened = await openImage(core, disk.image, { part: options.part, fs: options.fs, guest: options.guest, access: accessMode, snapshot: options.snapshot, transport, dir, onStep: step });
+      opened = await openImage(core, disk.image, { disk, part: options.part, fs: options.fs, guest: options.guest, access: accessMode, snapshot: options.snapshot, transport, dir, onStep: step });
       Object.assign(context, { guest: opened.guest, fs: opened.target.fs });
       step('frontend');
       await core.use(core.frontendPlugin(frontendId).name);

@@ -27,6 +27,8 @@ export interface OpenOptions extends TargetRequest {
   onStep?: (step: OpenStep, detail?: string) => void;
   /** Folder for this session's sockets and console log (default: a new one under the state folder). */
   dir?: string;
+  /** The image's detection, when the caller has it already. */
+  disk?: DetectedDisk;
 }
 
 export interface OpenedImage {
@@ -74,7 +76,7 @@ export function explainNoGuest(choice: GuestChoice): QemountError {
 export async function openImage(core: Qemount, image: string, options: OpenOptions = {}): Promise<OpenedImage> {
   const step = options.onStep ?? (() => {});
   step('detect');
-  const disk = await core.detect(image);
+  const disk = options.disk ?? (await core.detect(image));
   const target = selectTarget(core, disk, options);
   const access: Access = options.access ?? 'ro';
   // A snapshot mount writes, but only to qemu's throw-away overlay.
