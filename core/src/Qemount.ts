@@ -135,11 +135,9 @@ export class Qemount {
   /** Reads the site config, the catalogue and every plugin manifest (validated). Loads no plugin code. */
   static async create(options: QemountOptions = {}): Promise<Qemount> {
     const config = options.config ?? (await loadConfig(options));
-    const catalogue = new Catalogue();
-    const records = [
-      ...discoverBuiltinPlugins(options.builtinPluginsDir),
-      ...config.plugins.map((spec, index) => locateConfiguredPlugin(spec, index, config.file)),
-    ];
+    const catalogue = await Catalogue.load();
+    const records = await discoverBuiltinPlugins(options.builtinPluginsDir);
+    for (const [index, spec] of config.plugins.entries()) records.push(await locateConfiguredPlugin(spec, index, config.file));
     const plugins = new Map<string, PluginRecord>();
     for (const record of records) {
       const earlier = plugins.get(record.name);

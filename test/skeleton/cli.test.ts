@@ -95,6 +95,22 @@ test('--help of every command exits 0 and shows its usage, description and optio
   }
 });
 
+test('a run registers only the command it runs, found by its name or alias after --config', () => {
+  const all = buildProgram();
+  for (const command of all.commands) {
+    for (const name of [command.name(), ...command.aliases()]) {
+      for (const args of [[name, 'x'], ['--config', 'c.json', name], ['--config=c.json', name]]) {
+        const names = buildProgram(['node', 'qemount', ...args]).commands.map((c) => c.name());
+        assert.ok(names.includes(command.name()), `${args.join(' ')} registers ${command.name()}: ${names}`);
+        assert.ok(names.length < all.commands.length, `${args.join(' ')} registers only what it runs: ${names}`);
+      }
+    }
+  }
+  for (const args of [[], ['--help'], ['-V'], ['help', 'detect'], ['fromats'], ['--jsn', 'detect']]) {
+    assert.is(buildProgram(['node', 'qemount', ...args]).commands.length, all.commands.length, `${args.join(' ')}: every command`);
+  }
+});
+
 test('a mistyped command (fromats) exits non-zero and suggests formats', async () => {
   const run = await runCli(['fromats']);
   assert.ok(run.code !== 0, `exit code ${run.code}`);

@@ -8,14 +8,24 @@ import { formatKinds } from './kinds.js';
 
 export { formatKinds, kindNames, type FormatKind } from './kinds.js';
 
+type CatalogueFile = { kind: FormatKind; formats: CatalogueFormat[] };
+
 export class Catalogue {
   private readonly byKind = new Map<FormatKind, Map<string, CatalogueFormat>>();
   private readonly aliases = new Map<FormatKind, Map<string, string>>();
 
-  constructor() {
+  /** Reads and validates the registry's catalogue files. */
+  static async load(): Promise<Catalogue> {
+    const files = new Map<FormatKind, CatalogueFile>();
     for (const kind of formatKinds) {
+      files.set(kind, await validateAgainstSchema<CatalogueFile>('catalogue', readCatalogue(kind), cataloguePath(kind), 'E_CATALOGUE_INVALID'));
+    }
+    return new Catalogue(files);
+  }
+
+  private constructor(files: Map<FormatKind, CatalogueFile>) {
+    for (const [kind, data] of files) {
       const file = cataloguePath(kind);
-      const data = validateAgainstSchema<{ kind: FormatKind; formats: CatalogueFormat[] }>('catalogue', readCatalogue(kind), file, 'E_CATALOGUE_INVALID');
       const byId = new Map<string, CatalogueFormat>();
       const alias = new Map<string, string>();
       for (const format of data.formats) {

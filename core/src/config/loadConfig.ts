@@ -66,7 +66,7 @@ function anyConfigCandidate(start: string): boolean {
 
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedConfig> {
   if (!options.file && !anyConfigCandidate(options.cwd ?? process.cwd())) {
-    return resolveConfig(validateAgainstSchema<SiteConfig>('site-config', {}, '(defaults)', 'E_CONFIG_INVALID'), undefined, options.overrides);
+    return resolveConfig(await validateAgainstSchema<SiteConfig>('site-config', {}, '(defaults)', 'E_CONFIG_INVALID'), undefined, options.overrides);
   }
   const { cosmiconfig } = await import('cosmiconfig');
   const explorer = cosmiconfig('qemount', {
@@ -97,7 +97,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   }
   const raw = (found?.config ?? {}) as unknown;
   const file = found?.filepath;
-  const config = validateAgainstSchema<SiteConfig>('site-config', raw, file ?? '(defaults)', 'E_CONFIG_INVALID', 'fix the config file; its schema is registry/schemas/site-config.schema.json');
+  const config = await validateAgainstSchema<SiteConfig>('site-config', raw, file ?? '(defaults)', 'E_CONFIG_INVALID', 'fix the config file; its schema is registry/schemas/site-config.schema.json');
   return resolveConfig(config, file, options.overrides);
 }
 

@@ -1,6 +1,5 @@
 // Filesystem probers that need logic (feature bits, cluster counts, byte orders, wrappers, label
 // lookups). Formats that a fixed magic number identifies are data in the catalogue (magic.ts).
-import { createHash } from 'node:crypto';
 import type { Reader } from './BlockSource.js';
 import type { DetectedFilesystem } from './types.js';
 import { cstr, isZero, u64be, u64le, utf16, uuid as fmtUuid } from './util.js';
@@ -326,9 +325,11 @@ function fromMacRoman(b: Buffer): string {
   return [...b].map((c) => (c < 0x80 ? String.fromCharCode(c) : macRoman[c - 0x80])).join('');
 }
 
-function hfsUuid(finder: Buffer): string | undefined {
+async function hfsUuid(finder: Buffer): Promise<string | undefined> {
   const id = finder.subarray(0, 8);
   if (isZero(id)) return undefined;
+  // Loaded here, not at the top: only HFS volumes need md5, and node:crypto is slow to load.
+  const { createHash } = await import('node:crypto');
   const ns = Buffer.from('b3e20f39f29211d697a400306543ecac', 'hex');
   const h = createHash('md5').update(ns).update(id).digest();
   h[6] = (h[6] & 0x0f) | 0x30;
@@ -374,7 +375,7 @@ async function hfsPlus(r: Reader, offset: number): Promise<FsResult | undefined>
     type: 'hfsplus',
     size: h.readUInt32BE(44) * blockSize,
     label,
-    uuid: hfsUuid(h.subarray(0x68, 0x70)),
+    uuid: await hfsUuid(h.subarray(0x68, 0x70)),
     version: String(h.readUInt16BE(2)),
     details: { blockSize, ...(sig === 'HX' ? { caseSensitive: true } : {}), ...(h.readUInt32BE(4) & 0x2000 ? { journaled: true } : {}) },
   });
@@ -398,7 +399,7 @@ const hfs: FsProber = {
         type: 'hfs',
         size: m.readUInt16BE(18) * blockSize + firstBlock * 512,
         label: fromMacRoman(m.subarray(37, 37 + nameLength)),
-        uuid: hfsUuid(m.subarray(0x68, 0x70)),
+        uuid: await hfsUuid(m.subarray(0x68, 0x70)),
         details: { blockSize },
       });
     }

@@ -1,6 +1,7 @@
 // Which guest mounts a filesystem: every guest that declares it is scored, and the scores say why.
 import type { Access, FilesystemSupport } from '@qemount/registry';
 import type { Qemount } from '../Qemount.js';
+import { compareIds } from '../util/compareIds.js';
 
 export interface GuestChoiceRequest {
   /** Catalogue fs id. */
@@ -74,6 +75,6 @@ export function chooseGuest(core: Qemount, request: GuestChoiceRequest): GuestCh
     if (priority) reasons.push(`guest priority ${priority}`);
     candidates.push({ guest: id, support, score, reasons });
   }
-  const ranked = core.hooks.chooseGuest.call(candidates, request).sort((a, b) => b.score - a.score || a.guest.localeCompare(b.guest));
+  const ranked = core.hooks.chooseGuest.call(candidates, request).sort((a, b) => b.score - a.score || compareIds(a.guest, b.guest));
   return { request, candidates: ranked, rejected };
 }

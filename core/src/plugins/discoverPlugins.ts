@@ -2,18 +2,17 @@
 // validates their manifests. No plugin code is loaded here.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { PluginManifest } from '@qemount/registry';
 import { QemountError } from '../QemountError.js';
 import { validateAgainstSchema } from '../util/schemaValidator.js';
+import { compareIds } from '../util/compareIds.js';
+import { installRoot } from '../util/installPaths.js';
 import type { PluginRecord } from './PluginRecord.js';
 
-/** The folder holding core/ and plugins/ (the qemount installation). */
-export const installRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const builtinPluginsDir = join(installRoot, 'plugins');
 export const manifestFileName = 'qemount.json';
 
-export function readManifest(dir: string, source: PluginRecord['source']): PluginRecord {
+export async function readManifest(dir: string, source: PluginRecord['source']): Promise<PluginRecord> {
   const manifestFile = join(dir, manifestFileName);
   let data: unknown;
   try {
@@ -25,7 +24,7 @@ export function readManifest(dir: string, source: PluginRecord['source']): Plugi
       hint: 'a plugin folder needs a qemount.json manifest (see README, "Writing a plugin")',
     });
   }
-  const manifest = validateAgainstSchema<PluginManifest>('plugin-manifest', data, manifestFile, 'E_MANIFEST_INVALID', 'fix the manifest; its schema is registry/schemas/plugin-manifest.schema.json');
+  const manifest = await validateAgainstSchema<PluginManifest>('plugin-manifest', data, manifestFile, 'E_MANIFEST_INVALID', 'fix the manifest; its schema is registry/schemas/plugin-manifest.schema.json');
   const packageFile = join(dir, 'package.json');
   const packageName = existsSync(packageFile) ? (JSON.parse(readFileSync(packageFile, 'utf8')) as { name?: string }).name : undefined;
   const folderName = basename(dir);
@@ -37,16 +36,17 @@ export function readManifest(dir: string, source: PluginRecord['source']): Plugi
   return { name: manifest.name, manifest, dir, manifestFile, source };
 }
 
-export function discoverBuiltinPlugins(dir = builtinPluginsDir): PluginRecord[] {
+export async function discoverBuiltinPlugins(dir = builtinPluginsDir): Promise<PluginRecord[]> {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, manifestFileName)))
-    .map((entry) => readManifest(join(dir, entry.name), 'built-in'))
-    .sort((a, b) => a.name.localeCompare(b.name));
+  const records: PluginRecord[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory() && existsSync(join(dir, entry.name, manifestFileName))) records.push(await readManifest(join(dir, entry.name), 'built-in'));
+  }
+  return records.sort((a, b) => compareIds(a.name, b.name));
 }
 
 /** Resolves one `plugins` entry of the site config: a path (relative to the config file) or an npm package name. */
-export function locateConfiguredPlugin(spec: string, index: number, configFile: string | undefined): PluginRecord {
+export async function locateConfiguredPlugin(spec: string, index: number, configFile: string | undefined): Promise<PluginRecord> {
   const base = configFile ? dirname(configFile) : process.cwd();
   const where = `${configFile ?? 'site config'} at /plugins/${index}`;
   const isPath = spec.startsWith('.') || isAbsolute(spec);

@@ -1,21 +1,8 @@
 // Validates data against the registry's JSON schemas and turns ajv's errors into one readable
 // message: the file, the JSON path (as a JSON pointer) and what was expected.
 import type { ErrorObject } from 'ajv';
-import { validators, type SchemaName } from '@qemount/registry';
+import { loadValidators, prevalidatedResult, type SchemaName } from '@qemount/registry';
 import { QemountError } from '../QemountError.js';
-
-type Validate = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
-
-/** Compiled at build time from the registry's schemas (see scripts/gen-types.mjs). */
-const compiled: Record<SchemaName, Validate> = {
-  'plugin-manifest': validators.pluginManifest as Validate,
-  'site-config': validators.siteConfig as Validate,
-  catalogue: validators.catalogue as Validate,
-};
-
-function validator(name: SchemaName): Validate {
-  return compiled[name];
-}
 
 /** One line per problem: `/guest/filesystems/ext4/access: must be one of "rw", "ro" (got "yes")`. */
 export function describeSchemaErrors(errors: ErrorObject[], data: unknown): string[] {
@@ -63,11 +50,16 @@ function valueAt(data: unknown, pointer: string): unknown {
   return node;
 }
 
-/** Validates `data` (read from `file`) in place (schema defaults are filled in) or throws. */
-export function validateAgainstSchema<T>(name: SchemaName, data: unknown, file: string, code: string, hint?: string): T {
-  const fn = validator(name);
-  if (!fn(data)) {
-    const problems = describeSchemaErrors(fn.errors ?? [], data);
+/**
+ * Validates `data` (read from `file`) against a schema and returns it with the schema's defaults
+ * filled in, or throws. Input the build already validated (the repo's own data) is not validated again.
+ */
+export async function validateAgainstSchema<T>(name: SchemaName, data: unknown, file: string, code: string, hint?: string): Promise<T> {
+  const known = prevalidatedResult(name, data);
+  if (known !== undefined) return known as T;
+  const validate = (await loadValidators())[name];
+  if (!validate(data)) {
+    const problems = describeSchemaErrors((validate.errors ?? []) as ErrorObject[], data);
     throw new QemountError(code, `${file} is not a valid ${name.replace('-', ' ')}:\n  ${problems.join('\n  ')}`, { hint });
   }
   return data as T;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Catalogue } from '../../src/catalogue/Catalogue.ts';
 import { detectImage } from '../../src/detect/detect.ts';
 
-const catalogue = new Catalogue();
+const catalogue = await Catalogue.load();
 const magic = catalogue.list('fs').filter((f) => f.magic?.length).map((f) => ({ id: f.id, magic: f.magic! }));
 const dir = mkdtempSync(join(tmpdir(), 'qemount-magic-'));
 

@@ -62,8 +62,8 @@ async function kill(child: ChildProcess, diodPid: number): Promise<void> {
   }
 }
 
-test('the manifest validates and declares frontend id "fuse"', () => {
-  const record = readManifest(pluginDir, 'built-in');
+test('the manifest validates and declares frontend id "fuse"', async () => {
+  const record = await readManifest(pluginDir, 'built-in');
   assert.is(record.name, 'frontend-fuse');
   assert.is(record.manifest.kind, 'frontend');
   assert.is(record.manifest.entry, 'dist/index.js');

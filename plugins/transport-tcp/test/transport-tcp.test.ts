@@ -33,8 +33,8 @@ test.after(async () => {
   tmp.remove();
 });
 
-test('the manifest validates and declares transport id "tcp"', () => {
-  const record = readManifest(pluginDir, 'built-in');
+test('the manifest validates and declares transport id "tcp"', async () => {
+  const record = await readManifest(pluginDir, 'built-in');
   assert.is(record.name, 'transport-tcp');
   assert.is(record.manifest.kind, 'transport');
   assert.is(record.manifest.entry, 'dist/index.js');

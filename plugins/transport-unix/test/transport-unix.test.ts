@@ -27,8 +27,8 @@ test.after(async () => {
   tmp.remove();
 });
 
-test('the manifest validates and declares transport id "unix"', () => {
-  const record = readManifest(pluginDir, 'built-in');
+test('the manifest validates and declares transport id "unix"', async () => {
+  const record = await readManifest(pluginDir, 'built-in');
   assert.is(record.name, 'transport-unix');
   assert.is(record.manifest.kind, 'transport');
   assert.is(record.manifest.entry, 'dist/index.js');

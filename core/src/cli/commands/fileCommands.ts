@@ -7,7 +7,6 @@ import type { ListedEntry } from '../../files/listTree.js';
 import type { P9Fs } from '../../p9/P9Fs.js';
 import { humanSize, paint, printJson, table } from '../output.js';
 import { QemountError } from '../../QemountError.js';
-import { pipeline } from 'node:stream/promises';
 
 interface OpenFlags {
   fs?: string;
@@ -76,6 +75,7 @@ export const registerFileCommands: RegisterCommand = (program, context) => {
       await withImage(context, where, options, async (fs) => {
         const st = await fs.stat(where.path);
         if (st.kind === 'directory') throw new QemountError('E_IS_DIRECTORY', `${where.path} is a directory`, { hint: `qemount ls ${spec}`, exitCode: 2 });
+        const { pipeline } = await import('node:stream/promises');
         // Leaving stdout open: a pipe reader may still be draining it.
         await pipeline(fs.createReadStream(where.path), process.stdout, { end: false });
       });

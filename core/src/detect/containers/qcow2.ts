@@ -1,6 +1,5 @@
 // qcow2 (versions 2 and 3): L1/L2 cluster maps, compressed clusters (deflate), zero clusters and
 // a backing file. Anything else that changes how guest bytes are found is refused.
-import { inflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { containerError, Reader, type BlockSource } from '../BlockSource.js';
 import { u64be } from '../util.js';
 
@@ -122,6 +121,8 @@ export class Qcow2Source implements BlockSource {
       const length = sectors * 512 - (host & 511);
       if (host + 1 > this.file.size) throw containerError('the qcow2 image is truncated: a compressed cluster lies past the end of the file');
       const data = await this.file.bytes(host, Math.min(length, this.file.size - host));
+      // Loaded on the first compressed cluster: most images have none, and node:zlib is slow to load.
+      const { inflateRawSync, constants: zlibConstants } = await import('node:zlib');
       try {
         const out = inflateRawSync(data, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
         if (out.length < cs) {

@@ -1,6 +1,5 @@
 // VMDK (monolithicSparse, streamOptimized), VDI (dynamic, fixed), VHD (fixed, dynamic) and VHDX
 // (fixed, dynamic): each a map from virtual blocks to file offsets.
-import { inflateSync } from 'node:zlib';
 import { containerError, Reader, type BlockSource } from '../BlockSource.js';
 import { crc32c, guid, u64be, u64le } from '../util.js';
 
@@ -114,6 +113,8 @@ export class VmdkSource extends BlockMapSource {
     const marker = await this.file.bytes(at, 12);
     const size = marker.readUInt32LE(8);
     if (!size || at + 12 + size > this.file.size) throw containerError(`the VMDK image is truncated or corrupt at grain ${index}`);
+    // Loaded on the first compressed grain: most images have none, and node:zlib is slow to load.
+    const { inflateSync } = await import('node:zlib');
     try {
       const data = inflateSync(await this.file.bytes(at + 12, size));
       if (data.length >= this.blockSize) return data.subarray(0, this.blockSize);
