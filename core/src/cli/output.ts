@@ -36,3 +36,8 @@ export function humanSize(bytes: number): string {
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
+
+/** Lines of text on stdout. Not console.log: its first call sets up the console, a millisecond or two of a short run. */
+export function printLines(lines: string[]): void {
+  process.stdout.write(lines.join('\n') + '\n');
+}

@@ -3,7 +3,7 @@ import type { Qemount } from '../../Qemount.js';
 import { QemountError } from '../../QemountError.js';
 import { detectExitCodes, isEmptyDetection } from '../../detect/detect.js';
 import type { DetectedDisk, DetectedFilesystem, DetectedPartition, DetectedTable } from '../../detect/types.js';
-import { humanSize, paint, printJson } from '../output.js';
+import { humanSize, paint, printJson, printLines } from '../output.js';
 
 export interface GuestPick {
   guest: string | null;
@@ -132,6 +132,6 @@ Exit codes:
         return p;
       };
       if (options.json) return printJson(withGuests(disk, pick));
-      console.log(renderTree(disk, pick).join('\n'));
+      printLines(renderTree(disk, pick));
     });
 };
