@@ -1,8 +1,8 @@
 // Build step: bundles @qemount/core (tsc emits only its declarations) into core/dist with esbuild.
-// A CLI start then loads a dozen files instead of a hundred modules. The entry points share
-// chunks, so the CLI and every plugin that imports '@qemount/core' (dist/index.js) run the same
-// single copy of each core module (one QemountError class, one Qemount). Dynamic import()s stay
-// lazy: each becomes a chunk loaded on first use.
+// Node's ES module loader pays per module: `qemount detect` loads 15 files instead of 65 modules.
+// The entry points share chunks, so the CLI and every plugin that imports '@qemount/core'
+// (dist/index.js) run the same single copy of each core module (one QemountError class, one
+// Qemount). Dynamic import()s stay lazy: each becomes a chunk loaded on first use.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
