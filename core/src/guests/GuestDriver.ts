@@ -26,6 +26,11 @@ export interface GuestBootSpec {
   append: string[];
   /** The kernel is an ELF with a PVH entry (boots on microvm without decompression). */
   pvh?: boolean;
+  /**
+   * false: the kernel has no ACPI. microvm then boots with its lighter firmware (qboot), names
+   * its virtio-mmio devices on the kernel command line and describes interrupts in an MP table.
+   */
+  acpi?: boolean;
 }
 
 export interface GuestDriver {

@@ -61,7 +61,7 @@ export function qemuArgs(spec: QemuLaunchSpec): string[] {
     'cache=writeback', 'discard=ignore',
   ].join(',');
   return [
-    '-machine', microvm ? 'microvm' : 'q35',
+    '-machine', microvm ? `microvm${spec.boot.acpi === false ? ',acpi=off' : ''}` : 'q35',
     '-accel', spec.accel === 'tcg' ? 'tcg,tb-size=16' : 'kvm',
     '-m', String(spec.memoryMiB),
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { guestAssetDir, QemountError, type GuestAssetStatus, type GuestBootSpec, type GuestBuildOptions, type GuestDriver, type Qemount } from '@qemount/core';
 import { buildAssets, localInputsHash, readCurrentBuild } from './build/buildAssets.js';
+import { lockBuild } from './build/buildLock.js';
 import { recipe } from './recipe.js';
 
 const pluginDir = fileURLToPath(new URL('..', import.meta.url));
@@ -24,7 +25,7 @@ export class Linux6Guest implements GuestDriver {
 
   async assets(): Promise<GuestAssetStatus> {
     const current = await readCurrentBuild(this.assetRoot);
-    if (!current) return { present: false, location: this.assetRoot, detail: 'not built yet (about 1 minute, from Debian packages)', fix: buildCommand };
+    if (!current) return { present: false, location: this.assetRoot, detail: 'not built yet (once, about 20 minutes on 2 cores: it compiles a small kernel from Debian\'s linux-source)', fix: buildCommand };
     if (current.record.localHash !== (await localInputsHash(pluginDir, this.filesystems))) {
       return { present: false, location: current.dir, detail: 'built from an older recipe; it is rebuilt on next use', fix: buildCommand };
     }
@@ -34,13 +35,17 @@ export class Linux6Guest implements GuestDriver {
   }
 
   async build(options: GuestBuildOptions = {}): Promise<GuestAssetStatus> {
+    const progress = options.progress ?? (() => {});
+    const lock = await lockBuild(this.assetRoot, progress);
     try {
-      await buildAssets({ pluginDir, assetRoot: this.assetRoot, filesystems: this.filesystems, progress: options.progress ?? (() => {}), force: options.force });
+      await buildAssets({ pluginDir, assetRoot: this.assetRoot, filesystems: this.filesystems, progress, force: options.force });
     } catch (error) {
       throw new QemountError('E_GUEST_BUILD', `building guest linux-6 failed: ${(error as Error).message}`, {
         cause: error,
-        hint: 'it needs apt-get, dpkg-deb and xz on a Debian or Ubuntu host with Debian bookworm sources; run `qemount doctor`',
+        hint: 'it needs apt-get and dpkg-deb with Debian bookworm sources, and a kernel toolchain (apt-get install build-essential bc bison flex libelf-dev xz-utils); run `qemount doctor`',
       });
+    } finally {
+      await lock.release();
     }
     return this.assets();
   }
@@ -51,7 +56,7 @@ export class Linux6Guest implements GuestDriver {
     const current = (await readCurrentBuild(this.assetRoot))!;
     const fsArchive = join(current.dir, 'fs', `${fs}.cpio`);
     if (!existsSync(fsArchive)) throw new QemountError('E_GUEST_UNSUPPORTED', `guest linux-6 has no support for ${fs} in its build`, { hint: `${buildCommand} --force` });
-    return { kernel: join(current.dir, 'vmlinux'), initrd: await this.initrdFor(current.dir, fs), append: recipe.append, pvh: true };
+    return { kernel: join(current.dir, 'vmlinux'), initrd: await this.initrdFor(current.dir, fs), append: recipe.append, pvh: true, acpi: false };
   }
 
   async probeKernel(): Promise<string | undefined> {

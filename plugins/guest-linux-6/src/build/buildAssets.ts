@@ -1,5 +1,5 @@
-// Builds the linux-6 guest: vmlinux (PVH ELF), base.cpio (busybox, diod and its libraries, virtio
-// modules, /init) and one small fs/<id>.cpio per filesystem (its modules and helper). The kernel
+// Builds the linux-6 guest: vmlinux (PVH ELF, from buildKernel), base.cpio (busybox, diod and its
+// libraries, /init) and one small fs/<id>.cpio per filesystem (its modules and helper). The kernel
 // accepts concatenated archives, so a boot unpacks base + one filesystem's archive only.
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 import type { FilesystemSupport } from '@qemount/core';
 import { recipe } from '../recipe.js';
 import { writeCpio, withParentDirs, type CpioEntry } from './cpio.js';
-import { downloadPackages, extractPackage, libraryDependencies, resolveKernelPackage, resolvePackages, type DebianPackage } from './debianPackages.js';
+import { buildKernel } from './buildKernel.js';
+import { downloadPackages, extractPackage, libraryDependencies, resolveMetapackage, resolvePackages, type DebianPackage } from './debianPackages.js';
 import { readNeededLibraries } from './elf.js';
-import { extractVmlinux } from './extractVmlinux.js';
-import { ModuleIndex, stripModuleSignature } from './kernelModules.js';
+import { ModuleIndex } from './kernelModules.js';
 
 export interface BuildInputs {
   /** The plugin folder (for guest/init). */
@@ -36,13 +36,14 @@ export interface BuildRecord {
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
-/** Hash of the inputs that need no apt call: the recipe, /init, the build code and the filesystems' needs. */
+/** Hash of the inputs that need no apt call: the recipe, /init, the kernel config, the build code and the filesystems' needs. */
 export async function localInputsHash(pluginDir: string, filesystems: Record<string, FilesystemSupport>): Promise<string> {
   const init = await readFile(join(pluginDir, recipe.init));
+  const kernelConfig = await readFile(join(pluginDir, recipe.kernelConfig));
   const buildDir = dirname(fileURLToPath(import.meta.url));
   const code = await Promise.all((await readdir(buildDir)).filter((f) => f.endsWith('.js')).sort().map(async (f) => sha256(await readFile(join(buildDir, f)))));
   const needs = Object.entries(filesystems).map(([id, fs]) => [id, fs.modules ?? [], fs.helper ?? '', fs.moduleParameters ?? {}, fs.device ?? '']);
-  return sha256(JSON.stringify({ recipe, init: sha256(init), code, needs }));
+  return sha256(JSON.stringify({ recipe, init: sha256(init), kernelConfig: sha256(kernelConfig), code, needs }));
 }
 
 export async function readCurrentBuild(assetRoot: string): Promise<{ dir: string; record: BuildRecord } | undefined> {
@@ -83,8 +84,8 @@ async function libraryEntries(libs: Map<string, string>): Promise<CpioEntry[]> {
 export async function buildAssets(inputs: BuildInputs): Promise<{ dir: string; record: BuildRecord }> {
   const { assetRoot, progress } = inputs;
   progress('resolving Debian packages');
-  const kernelPackage = await resolveKernelPackage(recipe.kernelMetapackage);
-  const named = [kernelPackage, ...recipe.packages];
+  const kernelSource = await resolveMetapackage(recipe.kernelSource);
+  const named = [kernelSource, ...recipe.packages];
   const packages = await resolvePackages([...named, ...(await libraryDependencies(recipe.packages))]);
   const localHash = await localInputsHash(inputs.pluginDir, inputs.filesystems);
   const hash = sha256(JSON.stringify({ localHash, packages: packages.map((p) => `${p.name}=${p.version}`) })).slice(0, 16);
@@ -96,24 +97,25 @@ export async function buildAssets(inputs: BuildInputs): Promise<{ dir: string; r
   const debs = await downloadPackages(packages, join(assetRoot, 'debs'));
   const work = `${dir}.tmp-${process.pid}`;
   await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
   const root = join(work, 'root');
-  progress('unpacking');
-  for (const deb of debs.values()) await extractPackage(deb, root);
+  const kernel = await buildKernel({
+    sourceDeb: debs.get(kernelSource)!, sourceVersion: packages.find((p) => p.name === kernelSource)!.version,
+    configFragment: join(inputs.pluginDir, recipe.kernelConfig), cacheRoot: join(assetRoot, 'kernel'), progress, force: inputs.force,
+  });
+  const kernelRelease = kernel.release;
+  await writeFile(join(work, 'vmlinux'), await readFile(kernel.vmlinux));
 
-  progress('extracting vmlinux');
-  const kernelRelease = kernelPackage.replace(/^linux-image-/, '');
-  await extractVmlinux(join(root, 'boot', `vmlinuz-${kernelRelease}`), join(work, 'vmlinux'));
+  progress('unpacking');
+  for (const [name, deb] of debs) if (name !== kernelSource) await extractPackage(deb, root);
 
   progress('choosing kernel modules');
-  const moduleRoot = join(root, 'lib', 'modules', kernelRelease);
-  const modules = await ModuleIndex.load(moduleRoot);
-  const baseModules = modules.closure(recipe.baseModules);
-  const baseNames = new Set(baseModules.map((m) => m.name));
-  const networkModules = modules.closure(recipe.networkModules).filter((m) => !baseNames.has(m.name));
-  const moduleEntries = async (list: typeof baseModules): Promise<CpioEntry[]> =>
-    Promise.all(list.map(async (m) => ({ path: `lib/modules/${m.name}.ko`, type: 'file' as const, data: stripModuleSignature(await readFile(join(moduleRoot, m.path))) })));
+  const modules = await ModuleIndex.load(kernel.moduleRoot);
+  type ModuleList = ReturnType<typeof modules.closure>;
+  const moduleEntries = async (list: ModuleList): Promise<CpioEntry[]> =>
+    Promise.all(list.map(async (m) => ({ path: `lib/modules/${m.name}.ko`, type: 'file' as const, data: await readFile(join(kernel.moduleRoot, m.path)) })));
   // One line per module: "[?]name.ko [parameters]"; "?" marks a module whose failure is harmless.
-  const loadList = (list: typeof baseModules, parameters: Record<string, string> = {}) =>
+  const loadList = (list: ModuleList, parameters: Record<string, string> = {}) =>
     list.map((m) => [`${m.optional ? '?' : ''}${m.name}.ko`, parameters[m.name] ?? ''].join(' ').trim()).join('\n') + '\n';
 
   progress('writing the base archive');
@@ -133,9 +135,6 @@ export async function buildAssets(inputs: BuildInputs): Promise<{ dir: string; r
     { path: 'etc/nsswitch.conf', type: 'file', data: 'hosts: files\npasswd: files\ngroup: files\n' },
     { path: 'etc/passwd', type: 'file', data: 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' },
     { path: 'etc/group', type: 'file', data: 'root:x:0:\nnogroup:x:65534:\n' },
-    { path: 'etc/qemount/base.modules', type: 'file', data: loadList(baseModules) },
-    { path: 'etc/qemount/net.modules', type: 'file', data: loadList(networkModules) },
-    ...(await moduleEntries([...baseModules, ...networkModules])),
   ];
   await writeFile(join(work, 'base.cpio'), writeCpio(withParentDirs(base)));
 
@@ -143,7 +142,7 @@ export async function buildAssets(inputs: BuildInputs): Promise<{ dir: string; r
   const skipLibs = new Set([...baseLibs.keys(), 'ld-linux-x86-64.so.2']);
   await mkdir(join(work, 'fs'), { recursive: true });
   for (const [id, fs] of Object.entries(inputs.filesystems)) {
-    const own = modules.closure(fs.modules ?? []).filter((m) => !baseNames.has(m.name));
+    const own = modules.closure(fs.modules ?? []);
     const parameters = Object.fromEntries(Object.entries(fs.moduleParameters ?? {}).map(([m, p]) => [m.replace(/-/g, '_'), p]));
     const entries: CpioEntry[] = [{ path: `etc/qemount/fs/${id}.modules`, type: 'file', data: loadList(own, parameters) }, ...(await moduleEntries(own))];
     if (fs.device) entries.push({ path: `etc/qemount/fs/${id}.device`, type: 'file', data: `${fs.device}\n` });

@@ -25,12 +25,12 @@ export async function resolvePackages(names: string[]): Promise<DebianPackage[]>
   });
 }
 
-/** The kernel package the linux-image-amd64 metapackage points at (linux-image-6.1.0-N-amd64). */
-export async function resolveKernelPackage(metapackage: string): Promise<string> {
+/** The versioned package a metapackage points at (linux-source → linux-source-6.1). */
+export async function resolveMetapackage(metapackage: string): Promise<string> {
   const { stdout } = await execa('apt-cache', ['show', '--no-all-versions', metapackage]);
-  const kernel = /^Depends: .*?(linux-image-[0-9][^\s,]*)/m.exec(stdout)?.[1];
-  if (!kernel) throw new Error(`cannot tell which kernel ${metapackage} depends on`);
-  return kernel;
+  const target = new RegExp(`^Depends: .*?(${metapackage}-[0-9][^\\s,]*)`, 'm').exec(stdout)?.[1];
+  if (!target) throw new Error(`cannot tell which package ${metapackage} depends on`);
+  return target;
 }
 
 /** Library packages that the given packages need, recursively (only lib*: the rest is not copied). */

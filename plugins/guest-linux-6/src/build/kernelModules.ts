@@ -95,20 +95,3 @@ export class ModuleIndex {
     return ordered.map((m) => ({ ...m, optional: !required.has(m.name) }));
   }
 }
-
-const signatureMarker = Buffer.from('~Module signature appended~\n');
-
-/**
- * A module without its appended signature. Checking it costs a SHA-512 of the whole module and
- * an RSA verification per insmod, which is slow under TCG; an unsigned module loads the same
- * (the kernel only notes a taint), and these modules come from a verified Debian package.
- */
-export function stripModuleSignature(ko: Buffer): Buffer {
-  const end = ko.length - signatureMarker.length;
-  if (end < 12 || !ko.subarray(end).equals(signatureMarker)) return ko;
-  // struct module_signature (12 bytes) precedes the marker; sig_len is its last field, big-endian.
-  const signatureLength = ko.readUInt32BE(end - 4);
-  const signerLength = ko[end - 12 + 3];
-  const keyIdLength = ko[end - 12 + 4];
-  return ko.subarray(0, end - 12 - signatureLength - signerLength - keyIdLength);
-}
