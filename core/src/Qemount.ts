@@ -13,6 +13,7 @@ import type { PluginRecord, QemountPlugin } from './plugins/PluginRecord.js';
 import type { DetectedDisk } from './detect/types.js';
 import type { GuestDriver } from './guests/GuestDriver.js';
 import type { P9Fs } from './p9/P9Fs.js';
+import type { ExtentReads } from './extents/ExtentReads.js';
 import { chooseGuest, type GuestCandidate, type GuestChoice, type GuestChoiceRequest } from './guests/chooseGuest.js';
 import { QemountError } from './QemountError.js';
 
@@ -71,6 +72,8 @@ export interface FrontendRequest {
   readOnly: boolean;
   /** What the host's mount table shows as the source, e.g. "qemount:disk.img". */
   source: string;
+  /** Reads large files straight from the image (read-only mounts of filesystems that allow it). */
+  extents?: ExtentReads;
 }
 
 export interface FrontendHandle {

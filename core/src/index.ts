@@ -43,6 +43,10 @@ export { GuestSession, mountCommand } from './session/GuestSession.js';
 export type { GuestSessionOptions, GuestExit, SessionStep } from './session/GuestSession.js';
 export { selectTarget } from './session/selectTarget.js';
 export type { MountTarget, TargetRequest } from './session/selectTarget.js';
+// Extent reads: large files of read-only mounts read straight from the image.
+export { ExtentReads, EXTENT_READS_MIN_SIZE } from './extents/ExtentReads.js';
+export type { ExtentFile } from './extents/ExtentFile.js';
+export { extentReadsFor } from './extents/extentReadsFor.js';
 export { parseImageSpec } from './files/imageSpec.js';
 export { listTree } from './files/listTree.js';
 export { copyOut } from './files/copyOut.js';

@@ -8,6 +8,8 @@ import type { Access } from '@qemount/registry';
 import type { FrontendHandle, MountContext, Qemount } from '../Qemount.js';
 import { QemountError } from '../QemountError.js';
 import { openImage, type OpenedImage, type OpenStep } from '../session/openImage.js';
+import { extentReadsFor } from '../extents/extentReadsFor.js';
+import type { ExtentReads } from '../extents/ExtentReads.js';
 import { lockImage, type ImageLock } from './imageLock.js';
 import { checkMountpoint } from './mountpoint.js';
 import { mountsDir, removeMountDir, writeRecord, type MountRecord } from './MountRecord.js';
@@ -25,6 +27,8 @@ export interface MountOptions {
   /** Writes go to a throw-away overlay; the image is never written. */
   snapshot?: boolean;
   onStep?: (step: MountStep, detail?: string) => void;
+  /** The mount's log (the background process's daemon.log): decisions worth knowing later. */
+  log?: (line: string) => void;
   /** Where the mount's folder goes (default: a new one under the state folder). */
   dir?: string;
   /** When the command started (for readyMs). */
@@ -41,6 +45,7 @@ export class Mount {
     private readonly frontend: FrontendHandle,
     private readonly lock: ImageLock | undefined,
     private readonly context: MountContext,
+    private readonly extents: ExtentReads | undefined,
   ) {
     // The guest may die under the mount: the frontend already answers EIO; say so in the record.
     opened.session.exited.then((exit) => {
@@ -72,6 +77,7 @@ export class Mount {
     const dir = options.dir ?? join(mountsDir(core.config.stateDir), id);
     const lock = accessMode === 'rw' ? await lockImage(core.config.stateDir, disk.image, `on ${target}, process ${process.pid}`) : undefined;
     let opened: OpenedImage | undefined;
+    let extents: ExtentReads | undefined;
     try {
       const context: MountContext = { image: disk.image, guest: options.guest ?? '', fs: options.fs ?? '', readOnly: accessMode === 'ro', mountpoint: target };
       await core.hooks.beforeMount.promise(context);
@@ -79,11 +85,13 @@ export class Mount {
       Object.assign(context, { guest: opened.guest, fs: opened.target.fs });
       step('frontend');
       await core.use(core.frontendPlugin(frontendId).name);
+      extents = extentReadsFor(opened.session, options.log ?? (() => {}));
       const frontend = await core.hooks.frontend.get(frontendId)?.promise({
         mountpoint: target,
         fs: opened.session.fs,
         readOnly: accessMode === 'ro' && !options.snapshot,
         source: `qemount:${disk.image}${opened.target.partition ? `:${opened.target.partition.index}` : ''}`,
+        extents,
       });
       if (!frontend) throw new QemountError('E_FRONTEND', `frontend ${frontendId} did not mount ${target}`, { plugin: core.frontendPlugin(frontendId).name, hook: 'frontend' });
       const record: MountRecord = {
@@ -95,8 +103,9 @@ export class Mount {
       };
       await writeRecord(record);
       await core.hooks.afterMount.promise(context);
-      return new Mount(core, record, opened, frontend, lock, context);
+      return new Mount(core, record, opened, frontend, lock, context, extents);
     } catch (error) {
+      await extents?.close();
       await opened?.session.shutdown().catch(() => {});
       await lock?.release();
       // Keep the folder when the guest was started: its console log explains the failure.
@@ -121,6 +130,7 @@ export class Mount {
         });
       }
       try {
+        await this.extents?.close();
         await this.core.hooks.unmount.promise(this.context);
         await this.opened.session.shutdown();
       } finally {

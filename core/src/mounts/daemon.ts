@@ -40,6 +40,7 @@ async function run(request: DaemonRequest): Promise<void> {
   const core = await Qemount.create({ file: request.configFile, cwd: request.cwd });
   const mount = await Mount.start(core, request.image, request.mountpoint, {
     ...request.options,
+    log,
     onStep: (step, detail) => {
       log(`${step}${detail ? `: ${detail}` : ''}`);
       send({ type: 'step', step, detail });

@@ -2,6 +2,7 @@
 //   guest → READY <release>       host → MOUNT|SYNC|UMOUNT|POWEROFF|DMESG ...
 //   guest → OK <text>  |  ERR <message> followed by LOG <line>... END
 //   guest → EVENT <name> <detail>   (unasked, at any time: e.g. 9p-exited when its 9P server stopped)
+//   host → VERB <tag> ...  guest → REPLY <tag> <line>... REPLY <tag> END <status>   (a query: see query())
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { QemountError } from '../QemountError.js';
@@ -15,12 +16,27 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+export interface QueryReply {
+  /** What the guest said after END: the exit status of what answered. */
+  status: string;
+  lines: string[];
+}
+
+interface PendingQuery {
+  verb: string;
+  lines: string[];
+  resolve(reply: QueryReply): void;
+  reject(error: Error): void;
+}
+
 export class ControlChannel extends EventEmitter<{ event: [name: string, detail: string] }> {
   private buffer = '';
   private readonly lines: string[] = [];
   private readonly waiters: Waiter[] = [];
   private failure?: Error;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly queries = new Map<string, PendingQuery>();
+  private nextTag = 1;
 
   constructor(private readonly stream: Duplex) {
     super();
@@ -36,6 +52,11 @@ export class ControlChannel extends EventEmitter<{ event: [name: string, detail:
           this.emit('event', name, detail.join(' '));
           continue;
         }
+        if (line.startsWith('REPLY ')) {
+          this.replyLine(line.slice(6));
+          continue;
+        }
+        if (line.startsWith('ERR unknown command ') && this.refuseQuery(line.slice(20).trim())) continue;
         const waiter = this.waiters.shift();
         if (waiter) waiter.resolve(line);
         else this.lines.push(line);
@@ -50,6 +71,55 @@ export class ControlChannel extends EventEmitter<{ event: [name: string, detail:
   fail(error: Error): void {
     this.failure ??= error;
     for (const waiter of this.waiters.splice(0)) waiter.reject(this.failure);
+    for (const query of this.queries.values()) query.reject(this.failure);
+    this.queries.clear();
+  }
+
+  /** A tagged line: it belongs to the query with that tag (lines of a query that timed out are dropped). */
+  private replyLine(rest: string): void {
+    const space = rest.indexOf(' ');
+    const tag = space < 0 ? rest : rest.slice(0, space);
+    const text = space < 0 ? '' : rest.slice(space + 1);
+    const query = this.queries.get(tag);
+    if (!query) return;
+    if (text === 'END' || text.startsWith('END ')) {
+      this.queries.delete(tag);
+      query.resolve({ status: text.slice(4), lines: query.lines });
+    } else {
+      query.lines.push(text);
+    }
+  }
+
+  /** A guest that does not know a query's verb (an older init) answers untagged: that answer is the oldest such query's. */
+  private refuseQuery(verb: string): boolean {
+    const [tag, query] = [...this.queries].find(([, q]) => q.verb === verb) ?? [];
+    if (!tag || !query) return false;
+    this.queries.delete(tag);
+    query.reject(new QemountError('E_GUEST_COMMAND', `the guest does not know the ${verb} command`));
+    return true;
+  }
+
+  /**
+   * Sends `VERB <tag> args` and collects the guest's `REPLY <tag> ...` lines until its END. Every
+   * reply line carries the tag, so a reply that arrives after its timeout can never be taken
+   * for another command's answer.
+   */
+  query(verb: string, args: string[], timeoutMs: number): Promise<QueryReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    const tag = String(this.nextTag++);
+    return new Promise<QueryReply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.queries.delete(tag);
+        reject(new QemountError('E_GUEST_TIMEOUT', `the guest did not answer ${verb} within ${Math.round(timeoutMs / 1000)} s`));
+      }, timeoutMs);
+      this.queries.set(tag, {
+        verb,
+        lines: [],
+        resolve: (reply) => (clearTimeout(timer), resolve(reply)),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      });
+      this.stream.write([verb, tag, ...args].join(' ') + '\n');
+    });
   }
 
   private nextLine(timeoutMs: number, what: string): Promise<string> {

@@ -14,7 +14,7 @@ import { connectWithRetry } from '../p9/connectRetry.js';
 import type { GuestBootSpec } from '../guests/GuestDriver.js';
 import { qemuArgs, type DiskAttachment } from '../qemu/qemuArgs.js';
 import { bestMachine, qemuSystemBinary } from '../qemu/qemuBinary.js';
-import { ControlChannel } from './ControlChannel.js';
+import { ControlChannel, type QueryReply } from './ControlChannel.js';
 
 export type SessionStep = 'boot' | 'mount' | 'serve';
 
@@ -49,6 +49,19 @@ export function mountCommand(fs: string, support: FilesystemSupport, readOnly: b
   const options = [...(support.options ?? []), ...(readOnly ? (support.readOnlyOptions ?? []) : [])];
   const word = (s: string | undefined) => (s && s.length ? s.replace(/\s/g, '') : '-');
   return ['MOUNT', fs, readOnly ? 'ro' : 'rw', support.fstype ?? fs, word(options.join(',')), word(support.helper)].join(' ');
+}
+
+/**
+ * A path as one word of the control protocol: bytes outside [A-Za-z0-9._/-] as %XX (UTF-8), which
+ * the guest's shell turns back into bytes with printf.
+ */
+export function encodePathWord(path: string): string {
+  let word = '';
+  for (const byte of Buffer.from(path, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    word += /[A-Za-z0-9._/-]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return word;
 }
 
 export class GuestSession {
@@ -171,6 +184,14 @@ export class GuestSession {
   /** Asks the guest to flush its caches to the image. */
   sync(timeoutMs = 60_000): Promise<void> {
     return this.control.command('SYNC', timeoutMs).then(() => undefined);
+  }
+
+  /** The guest's report of where a file of the mounted tree lies on its disk (filefrag -e -b1). */
+  fileExtents(path: string, timeoutMs = 10_000): Promise<QueryReply> {
+    if (!path.startsWith('/') || path.includes('\0') || path.split('/').includes('..')) {
+      return Promise.reject(new QemountError('E_INVALID_PATH', `not a path of the mounted tree: ${JSON.stringify(path)}`));
+    }
+    return this.control.query('EXTENTS', [encodePathWord(path)], timeoutMs);
   }
 
   /** The guest kernel's last messages. */

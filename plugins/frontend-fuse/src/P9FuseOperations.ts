@@ -4,7 +4,7 @@
 // and nothing is synchronous: fuse-native runs these on the Node thread that must also read the
 // 9P replies.
 import { posix } from 'node:path';
-import { P9Error, errnoNumber, toErrno, type P9Dirent, type P9File, type P9Fs, type P9Stat, type P9StatFs, type P9Time } from '@qemount/core';
+import { P9Error, errnoNumber, toErrno, type ExtentFile, type ExtentReads, type P9Dirent, type P9File, type P9Fs, type P9Stat, type P9StatFs, type P9Time } from '@qemount/core';
 import type Fuse from 'fuse-native';
 import { AttrCache } from './AttrCache.js';
 
@@ -43,6 +43,16 @@ export interface OperationsOptions {
   timeoutMs: number;
   /** Called for every operation that fails for a reason other than a P9Error (a bug, or a dead guest). */
   onError?: (op: string, path: string, error: unknown) => void;
+  /** Large files of a read-only mount read straight from the image. */
+  extents?: ExtentReads;
+}
+
+/** A file read from the image instead of through 9P. */
+interface DirectRead {
+  file: ExtentFile;
+  stat: P9Stat;
+  /** Bytes served from the image through this handle. */
+  bytes: number;
 }
 
 interface Handle {
@@ -51,6 +61,10 @@ interface Handle {
   /** Opened O_APPEND: the server appends, so writes go one at a time, in order. */
   append: boolean;
   writable: boolean;
+  /** Set once the guest said where a large file of a read-only mount lies; until then, and without it, 9P. */
+  direct?: DirectRead;
+  /** Reads wait for this: the guest's answer, or the end of the patience it is worth. */
+  answered?: Promise<void>;
 }
 
 /** What fuse-native expects from the callbacks: (result, ...values). */
@@ -269,13 +283,48 @@ export class P9FuseOperations {
     // The kernel has already dealt with O_CREAT/O_EXCL (create) and usually O_TRUNC (a setattr).
     const file = await this.fs.open(path, access | (flags & (O_TRUNC | O_APPEND | O_SYNC | O_DSYNC)));
     if (flags & O_TRUNC) this.cache.invalidate(path, { parent: false });
-    return [0, this.keep({ file, path, append: !!(flags & O_APPEND), writable })];
+    const handle: Handle = { file, path, append: !!(flags & O_APPEND), writable };
+    if (!writable) this.askExtents(handle);
+    return [0, this.keep(handle)];
+  }
+
+  /**
+   * Asks (once per inode: ExtentReads keeps the answer) where a large file lies in the image.
+   * Reads wait for the answer only as long as it is worth (patienceMs), then go through 9P until
+   * it comes.
+   */
+  private askExtents(handle: Handle): void {
+    const { extents } = this.options;
+    if (!extents) return;
+    handle.answered = this.stat(handle.path).then((stat) => {
+      const answer = extents.open(handle.path, stat).then((file) => {
+        if (file) handle.direct = { file, stat, bytes: 0 };
+      });
+      const patience = extents.patienceMs(stat.size);
+      if (!patience) return answer;
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, patience)));
+      return Promise.race([answer, waited]).finally(() => clearTimeout(timer));
+    }, () => {});
   }
 
   private async read(fd: number, buf: Buffer, len: number, pos: number): Promise<unknown[]> {
     const handle = this.handles.get(fd);
     if (!handle) return [-EBADF];
-    const data = await handle.file.read(pos, len);
+    await handle.answered;
+    const { direct } = handle;
+    let data: Buffer | undefined;
+    if (direct) {
+      try {
+        data = await direct.file.read(pos, len);
+        direct.bytes += data.length;
+      } catch (error) {
+        // The image could not be read (a container feature, I/O): 9P still can.
+        if (handle.direct) this.options.extents?.failed(direct.file, direct.stat, error);
+        handle.direct = undefined;
+      }
+    }
+    data ??= await handle.file.read(pos, len);
     // buf is the kernel request's memory, valid until we answer (empty if we answered already).
     return [data.copy(buf, 0, 0, Math.min(data.length, len, buf.length))];
   }
@@ -284,6 +333,7 @@ export class P9FuseOperations {
     const handle = this.handles.get(fd);
     if (!handle) return;
     this.handles.delete(fd);
+    if (handle.direct) this.options.extents?.done(handle.direct.file, handle.direct.bytes);
     // The clunk need not be waited for: the fid returns to the pool when Rclunk arrives.
     handle.file.close().catch(() => {});
   }

@@ -81,7 +81,7 @@ export async function mountFuse(request: FrontendRequest, options: FuseMountOpti
   const cacheMs = options.cacheMs ?? (readOnly ? 5000 : 1000);
   const seconds = cacheMs / 1000;
   const operations = new P9FuseOperations(request.fs, {
-    readOnly, cacheMs, timeoutMs: options.operationTimeoutMs ?? 120_000, onError: options.onError,
+    readOnly, cacheMs, timeoutMs: options.operationTimeoutMs ?? 120_000, onError: options.onError, extents: request.extents,
   });
   const fuse = new QemountFuse(mountpoint, operations.operations(), {
     readOnly, fsname: request.source, subtype: 'qemount',
