@@ -98,8 +98,9 @@ export async function probeKvm(options: KvmProbeOptions): Promise<KvmVerdict> {
   const bootId = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => 'unknown')).trim();
   const cacheFile = join(options.cacheDir, `kvm-probe-${probe}.json`);
   if (options.useCache !== false) {
-    const cached = (await readFile(cacheFile, 'utf8').then(JSON.parse).catch(() => undefined)) as (KvmVerdict & { bootId: string }) | undefined;
-    if (cached?.bootId === bootId) return answer({ usable: cached.usable, reason: cached.reason, probeMs: cached.probeMs }, true);
+    const cached = (await readFile(cacheFile, 'utf8').then(JSON.parse).catch(() => undefined)) as (KvmVerdict & { bootId: string; kernel?: string }) | undefined;
+    // A verdict holds for this host boot and the kernel it was probed with (a rebuilt guest may differ).
+    if (cached?.bootId === bootId && cached.kernel === options.kernel) return answer({ usable: cached.usable, reason: cached.reason, probeMs: cached.probeMs }, true);
   }
   const timeoutMs = options.timeoutMs ?? 5000;
   const image = join(tmpdir(), `qemount-kvm-probe-${process.pid}.img`);
@@ -127,7 +128,7 @@ export async function probeKvm(options: KvmProbeOptions): Promise<KvmVerdict> {
     verdict = { usable: false, reason: `${what} failed: ${lines.at(-1) ?? `qemu exited with ${run.exitCode}`}`, probeMs };
   }
   await mkdir(options.cacheDir, { recursive: true });
-  await writeFile(cacheFile, JSON.stringify({ ...verdict, bootId }) + '\n');
+  await writeFile(cacheFile, JSON.stringify({ ...verdict, bootId, kernel: options.kernel }) + '\n');
   return answer(verdict);
 }
 
