@@ -29,6 +29,15 @@ interface PendingQuery {
   reject(error: Error): void;
 }
 
+/** The word after each command's OK (guest/init): a bare OK is accepted too, for other guests. */
+const okWords: Record<string, string> = { MOUNT: 'mounted', SYNC: 'synced', UMOUNT: 'unmounted', POWEROFF: 'poweroff' };
+
+/** An OK naming another command is a late answer to one that timed out, not this one's. */
+function answersAnother(verb: string, reply: string): boolean {
+  const word = reply.split(' ')[1];
+  return word !== undefined && word !== okWords[verb] && Object.values(okWords).includes(word);
+}
+
 export class ControlChannel extends EventEmitter<{ event: [name: string, detail: string] }> {
   private buffer = '';
   private readonly lines: string[] = [];
@@ -156,7 +165,7 @@ export class ControlChannel extends EventEmitter<{ event: [name: string, detail:
       const verb = line.split(' ')[0];
       for (;;) {
         const reply = await this.nextLine(timeoutMs, verb);
-        if (reply.startsWith('OK')) return { text: reply.slice(2).trim() };
+        if (reply.startsWith('OK') && !answersAnother(verb, reply)) return { text: reply.slice(2).trim() };
         if (reply.startsWith('ERR')) {
           const log: string[] = [];
           for (let next = await this.nextLine(timeoutMs, verb); next !== 'END'; next = await this.nextLine(timeoutMs, verb)) {
