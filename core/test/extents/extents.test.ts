@@ -6,15 +6,14 @@ import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { createServer, createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSource } from '../../src/detect/BlockSource.js';
 import { ExtentFile } from '../../src/extents/ExtentFile.js';
 import { extentLayout, type ExtentLayout } from '../../src/extents/extentLayout.js';
 import { parseFilefragReport, type FileExtents } from '../../src/extents/filefragReport.js';
-import { ControlChannel } from '../../src/session/ControlChannel.js';
 import { encodePathWord } from '../../src/session/GuestSession.js';
+import { withGuest } from '../session/fakeGuest.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'qemount-extents-'));
 const MiB = 1 << 20;
@@ -124,17 +123,8 @@ test('paths become one protocol word', () => {
   assert.is(encodePathWord('/plain-name_1.txt'), '/plain-name_1.txt');
 });
 
-test('control channel: a query collects its tagged lines; a late reply is dropped, not taken for the next', async () => {
-  const socketPath = join(tmp, 'control.sock');
-  let guest!: Socket;
-  const server = createServer((s) => (guest = s));
-  await new Promise<void>((r) => server.listen(socketPath, r));
-  const channel = new ControlChannel(createConnection(socketPath));
-  await new Promise((r) => setTimeout(r, 50));
-  const received: string[] = [];
-  guest.setEncoding('utf8');
-  guest.on('data', (d: string) => received.push(...d.trim().split('\n')));
-  try {
+test('control channel: a query collects its tagged lines; a late reply is dropped, not taken for the next', () =>
+  withGuest(async (channel, guest, received) => {
     await channel.query('EXTENTS', ['/slow'], 100).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /did not answer EXTENTS/));
     const next = channel.query('EXTENTS', ['/fast'], 2000);
     const synced = channel.command('SYNC', 2000);
@@ -152,12 +142,7 @@ test('control channel: a query collects its tagged lines; a late reply is droppe
     guest.write('ERR unknown command EXTENTS\nOK synced\n');
     await unknown.then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /does not know the EXTENTS command/));
     assert.equal(await after, { text: 'synced' });
-  } finally {
-    channel.close();
-    guest.destroy();
-    server.close();
-  }
-});
+  }));
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 test.run();

@@ -2,32 +2,7 @@
 // timed out may still be answered later, and that late OK must not become the next command's.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, createConnection, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ControlChannel } from '../../src/session/ControlChannel.js';
-
-const tmp = mkdtempSync(join(tmpdir(), 'qemount-control-'));
-
-async function withGuest(run: (channel: ControlChannel, guest: Socket, received: string[]) => Promise<void>): Promise<void> {
-  const socketPath = join(tmp, `control-${Date.now()}.sock`);
-  let guest!: Socket;
-  const server: Server = createServer((s) => (guest = s));
-  await new Promise<void>((r) => server.listen(socketPath, r));
-  const channel = new ControlChannel(createConnection(socketPath));
-  await new Promise((r) => setTimeout(r, 50));
-  const received: string[] = [];
-  guest.setEncoding('utf8');
-  guest.on('data', (d: string) => received.push(...d.trim().split('\n')));
-  try {
-    await run(channel, guest, received);
-  } finally {
-    channel.close();
-    guest.destroy();
-    server.close();
-  }
-}
+import { withGuest } from './fakeGuest.js';
 
 test('a late OK for a command that timed out is not taken for the next command', () =>
   withGuest(async (channel, guest, received) => {
@@ -62,5 +37,4 @@ test('ERR with the kernel log becomes an error carrying the guest message and it
     assert.match(error.message, /^mount failed in the guest: /);
   }));
 
-test.after(() => rmSync(tmp, { recursive: true, force: true }));
 test.run();
