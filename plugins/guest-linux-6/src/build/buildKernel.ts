@@ -68,9 +68,9 @@ export function configLines(text: string): string[] {
 /** Lines of the fragment that the kernel's dependency resolution dropped or changed. */
 export function unmetOptions(fragment: string, config: string): string[] {
   const have = new Set(configLines(config));
-  const setInConfig = new Set(configLines(config).filter((l) => l.startsWith('CONFIG_')).map((l) => l.slice(0, l.indexOf('='))));
   return configLines(fragment).filter((line) => {
-    if (line.startsWith('# ')) return setInConfig.has(line.slice(2, line.indexOf(' is not set')));
+    // "is not set" holds when the config sets the option to nothing at all, too.
+    if (line.startsWith('# ')) return [...have].some((l) => l.startsWith(`${line.slice(2, line.indexOf(' is not set'))}=`));
     return !have.has(line);
   });
 }
@@ -128,9 +128,17 @@ export async function buildKernel(inputs: KernelBuildInputs): Promise<KernelBuil
   if (cached && !inputs.force) return cached;
 
   await checkBuildTools();
-  const { progress } = inputs;
   const work = `${dir}.tmp-${process.pid}`;
   await rm(work, { recursive: true, force: true });
+  try {
+    return await compile(inputs, key, dir, work);
+  } finally {
+    await rm(work, { recursive: true, force: true }); // over 1 GB, whether the build worked or not
+  }
+}
+
+async function compile(inputs: KernelBuildInputs, key: string, dir: string, work: string): Promise<KernelBuild> {
+  const { progress } = inputs;
   progress('unpacking the kernel source');
   await extractPackage(inputs.sourceDeb, join(work, 'deb'));
   const tarball = (await readdir(join(work, 'deb/usr/src'))).find((f) => /^linux-source-.*\.tar\.xz$/.test(f));
@@ -159,7 +167,6 @@ export async function buildKernel(inputs: KernelBuildInputs): Promise<KernelBuil
   await writeFile(join(out, 'kernel.json'), JSON.stringify(record, null, 2) + '\n');
   await rm(dir, { recursive: true, force: true });
   await rename(out, dir);
-  await rm(work, { recursive: true, force: true });
   await removeOtherBuilds(inputs.cacheRoot, key);
   return kernelFiles(dir, record);
 }
